@@ -1,0 +1,96 @@
+import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import type { ResolvedConfig } from './config.js';
+import { UserError, isUserError } from './errors.js';
+import { writeFileAtomic } from './fs.js';
+import type { Diagnostic } from './issue/diagnostic.js';
+import { loadIssue } from './issue/load.js';
+import { renderIssue, TemplateCache, type Edition } from './render/index.js';
+
+/** Where one issue's outputs go: a folder named by its slug. */
+export function editionPaths(outDir: string, slug: string) {
+  const folder = join(outDir, slug);
+  return {
+    folder,
+    html: join(folder, 'email.html'),
+    text: join(folder, 'email.txt'),
+    web: join(folder, 'web.html'),
+    mjml: join(folder, 'email.mjml'),
+    manifest: join(folder, 'edition.json'),
+  };
+}
+
+export interface BuildOutcome {
+  file: string;
+  slug?: string;
+  edition?: Edition;
+  /** Set when the issue could not be built at all; nothing was written for it. */
+  failure?: Diagnostic;
+  written?: ReturnType<typeof editionPaths>;
+}
+
+/** The issue files to build: those named, or every `.md` in the issues folder. */
+export async function issueFiles(files: string[], config: ResolvedConfig): Promise<string[]> {
+  if (files.length) return files;
+  const folder = config.issuesDir;
+  if (!existsSync(folder)) throw new UserError(`no issues folder at ${shown(folder)}: name the issue files, or run digest init`);
+  const found = (await readdir(folder)).filter((name) => name.endsWith('.md')).sort();
+  if (!found.length) throw new UserError(`no .md issues in ${shown(folder)}`);
+  return found.map((name) => shown(join(folder, name)));
+}
+
+/**
+ * Loads, renders and (unless `write` is false, as for `digest check`) writes each issue. One bad
+ * issue does not stop the others; its outputs are not touched.
+ */
+export async function buildIssues(files: string[], config: ResolvedConfig, options: { outDir?: string; write: boolean }): Promise<BuildOutcome[]> {
+  const templates = new TemplateCache();
+  const outDir = options.outDir ?? config.outDir;
+  const slugs = new Map<string, string>();
+  const outcomes: BuildOutcome[] = [];
+
+  for (const file of files) {
+    try {
+      const issue = await loadIssue(file);
+      const earlier = slugs.get(issue.meta.slug);
+      if (earlier) throw new UserError(`slug "${issue.meta.slug}" is already used by ${earlier}: set slug: to tell them apart`, { file, code: 'duplicate-slug' });
+      slugs.set(issue.meta.slug, file);
+      const edition = await renderIssue(issue, config, templates);
+      const outcome: BuildOutcome = { file, slug: issue.meta.slug, edition };
+      if (options.write) outcome.written = await writeEdition(outDir, edition);
+      outcomes.push(outcome);
+    } catch (error) {
+      if (!isUserError(error)) throw error;
+      outcomes.push({ file, failure: { code: error.code, severity: 'error', message: error.message, file: error.file ?? file, line: error.line } });
+    }
+  }
+  return outcomes;
+}
+
+/** All parts are rendered before the first is written; each write is atomic. */
+async function writeEdition(outDir: string, edition: Edition) {
+  const paths = editionPaths(outDir, edition.meta.slug);
+  const manifest = {
+    slug: edition.meta.slug,
+    title: edition.meta.title,
+    subject: edition.subject,
+    preheader: edition.preheader,
+    date: edition.meta.date,
+    send_at: edition.meta.send_at ?? null,
+    audience: edition.meta.audience,
+    author: edition.meta.author ?? null,
+  };
+  await writeFileAtomic(paths.mjml, edition.mjml);
+  await writeFileAtomic(paths.text, edition.text);
+  await writeFileAtomic(paths.web, edition.web);
+  await writeFileAtomic(paths.manifest, `${JSON.stringify(manifest, null, 2)}\n`);
+  // The email itself last: its presence means the rest is there too.
+  await writeFileAtomic(paths.html, edition.html);
+  return paths;
+}
+
+export function shown(path: string): string {
+  const nearer = relative(process.cwd(), path);
+  return nearer && !nearer.startsWith('..') ? nearer : path;
+}

@@ -1,0 +1,40 @@
+import { Command, CommanderError } from 'commander';
+import { isUserError } from '../errors.js';
+import { registerBuild } from './build.js';
+import { registerCheck } from './check.js';
+import { registerInit } from './init.js';
+import { version } from './version.js';
+
+/**
+ * Wires the commands. Each command file only declares its flags and hands over to a stage that it
+ * imports when run, so `digest --help` never loads mjml or a database driver.
+ */
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command('digest')
+    .description('Compile Markdown newsletter issues into responsive email, and send them exactly once per reader.')
+    .version(version(), '-V, --version')
+    .option('--config <file>', 'the config file (default: ./digest.config.yaml)')
+    .option('--debug', 'show stack traces for errors')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  registerBuild(program);
+  registerCheck(program);
+  registerInit(program);
+
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode;
+    const debug = program.opts().debug || argv.includes('--debug');
+    if (isUserError(error)) {
+      process.stderr.write(`digest: ${error.located}\n`);
+      if (debug) process.stderr.write(`${error.stack}\n`);
+      return 1;
+    }
+    // A bug in digest: keep the stack, it is what a bug report needs.
+    process.stderr.write(`digest: internal error: ${(error as Error)?.stack ?? String(error)}\n`);
+    return 70;
+  }
+}

@@ -1,0 +1,117 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { z } from 'zod';
+import { UserError } from './errors.js';
+import { parseYaml, validate } from './yaml.js';
+
+export const CONFIG_FILE = 'digest.config.yaml';
+
+const colour = z.string().regex(/^#[0-9a-fA-F]{3}([0-9a-fA-F]{3})?$/, 'must be a hex colour such as #1d4ed8');
+
+const brandSchema = z
+  .object({
+    /** Headings, links, buttons. */
+    color: colour.default('#1d4ed8'),
+    /** The support banner and other highlights. */
+    accent: colour.default('#b45309'),
+    text: colour.default('#1f2937'),
+    background: colour.default('#f3f4f6'),
+    font: z.string().default("Georgia, 'Times New Roman', serif"),
+    headingFont: z.string().default("'Helvetica Neue', Helvetica, Arial, sans-serif"),
+    /** The background of callouts such as the support banner. */
+    highlight: colour.default('#fdf2e3'),
+    logo: z.url({ protocol: /^https?$/ }).optional(),
+  })
+  .strict();
+
+/** The words a template prints around the content, so an issue in another language reads whole. */
+const labelsSchema = z
+  .object({
+    summary: z.string().default('In this issue'),
+    related: z.string().default('Related'),
+    by: z.string().default('By'),
+    subscribeTitle: z.string().default('Was this forwarded to you?'),
+    subscribeText: z.string().default('Get the next issue in your inbox, free, every week.'),
+    subscribeButton: z.string().default('Subscribe'),
+    viewInBrowser: z.string().default('View in browser'),
+    unsubscribe: z.string().default('Unsubscribe'),
+    receiving: z.string().default('You are receiving this email because you subscribed to'),
+  })
+  .strict();
+
+const configSchema = z
+  .object({
+    name: z.string().min(1, 'must not be empty').default('Untitled Newsletter'),
+    tagline: z.string().optional(),
+    from: z.string().optional(),
+    /** The postal address every bulk message must carry (CAN-SPAM, and readers' trust). */
+    address: z.string().optional(),
+    language: z
+      .string()
+      .regex(/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/, 'must be a language tag such as en or en-GB')
+      .default('en'),
+    /** Where the web versions are published; "view in browser" links point here. */
+    baseUrl: z.url({ protocol: /^https?$/ }).optional(),
+    subscribeUrl: z.url({ protocol: /^https?$/ }).optional(),
+    template: z.string().default('default'),
+    issuesDir: z.string().default('issues'),
+    outDir: z.string().default('build'),
+    templatesDir: z.string().default('templates'),
+    testAddresses: z.array(z.string()).default([]),
+    brand: brandSchema.default(brandSchema.parse({})),
+    labels: labelsSchema.default(labelsSchema.parse({})),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+export type Brand = Config['brand'];
+
+export interface ResolvedConfig extends Config {
+  /** The project folder: where the config file is, or the working folder without one. */
+  root: string;
+  /** The config file read, if any. */
+  file?: string;
+}
+
+/** Environment variables win over the file, so CI can set them without editing it. */
+const environment: Record<string, keyof Config> = {
+  DIGEST_FROM: 'from',
+  DIGEST_BASE_URL: 'baseUrl',
+};
+
+/**
+ * Reads the config once: an explicit `--config` path, else `digest.config.yaml` in the working folder,
+ * else the defaults. Relative folders in it are resolved against the project folder.
+ */
+export async function loadConfig(options: { path?: string; cwd?: string } = {}): Promise<ResolvedConfig> {
+  const cwd = options.cwd ?? process.cwd();
+  const file = resolve(cwd, options.path ?? CONFIG_FILE);
+  let text: string | undefined;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || options.path) {
+      throw new UserError(`cannot read the config file (${(error as Error).message})`, { file: options.path ?? CONFIG_FILE });
+    }
+  }
+  const shown = options.path ?? CONFIG_FILE;
+  const located = text === undefined ? { data: {}, lineOf: () => undefined } : parseYaml(text, shown);
+  const raw = { ...(located.data as Record<string, unknown>) };
+  if (typeof located.data !== 'object' || Array.isArray(located.data)) {
+    throw new UserError('the config must be a mapping of settings', { file: shown, line: 1 });
+  }
+  for (const [variable, key] of Object.entries(environment)) {
+    const value = process.env[variable];
+    if (value) raw[key] = value;
+  }
+  const config = validate(configSchema, { ...located, data: raw }, shown, 1);
+  const root = text === undefined ? cwd : dirname(file);
+  return {
+    ...config,
+    root,
+    file: text === undefined ? undefined : file,
+    issuesDir: resolve(root, config.issuesDir),
+    outDir: resolve(root, config.outDir),
+    templatesDir: resolve(root, config.templatesDir),
+  };
+}

@@ -1,0 +1,72 @@
+import type { ResolvedConfig } from '../config.js';
+import type { IssueMeta } from '../issue/load.js';
+import type { Block, Outline, Part } from './outline.js';
+import type { Template } from './template.js';
+
+/**
+ * What a template sees. Plain-text values are escaped by `{{…}}`; the `…Html` values were sanitized
+ * when the Markdown was rendered and are output with `{{{…}}}`.
+ */
+export interface TemplateContext {
+  newsletter: {
+    name: string;
+    tagline?: string;
+    address?: string;
+    language: string;
+    logo?: string;
+    subscribeUrl?: string;
+  };
+  brand: ResolvedConfig['brand'];
+  labels: ResolvedConfig['labels'];
+  issue: {
+    title: string;
+    subject: string;
+    preheader: string;
+    date: string;
+    author?: string;
+    slug: string;
+    webUrl?: string;
+    image?: { src: string; alt: string; caption?: string; credit?: string };
+  };
+  intro: Part[];
+  summary: string[];
+  sections: Outline['sections'];
+}
+
+export function templateContext(meta: IssueMeta, preheader: string, outline: Outline, config: ResolvedConfig): TemplateContext {
+  const base = config.baseUrl ? `${config.baseUrl.replace(/\/+$/, '')}/` : undefined;
+  const absolute = (src: string) => (base && !/^[a-z][a-z0-9+.-]*:/i.test(src) ? new URL(src, base).href : src);
+  const resolveParts = (parts: Part[]): Part[] =>
+    parts.map((part) => ({ ...part, blocks: part.blocks.map((block): Block => (block.type === 'image' ? { ...block, src: absolute(block.src) } : block)) }));
+
+  return {
+    newsletter: {
+      name: config.name,
+      tagline: config.tagline,
+      address: config.address,
+      language: config.language,
+      logo: config.brand.logo,
+      subscribeUrl: config.subscribeUrl ?? config.baseUrl,
+    },
+    brand: config.brand,
+    labels: config.labels,
+    issue: {
+      title: meta.title,
+      subject: meta.subject,
+      preheader,
+      date: meta.date,
+      author: meta.author,
+      slug: meta.slug,
+      webUrl: base ? new URL(`issues/${meta.slug}/`, base).href : undefined,
+      image: meta.image ? { ...meta.image, src: absolute(meta.image.src) } : undefined,
+    },
+    intro: resolveParts(outline.intro),
+    summary: outline.summary,
+    sections: outline.sections.map((section) => ({ ...section, parts: resolveParts(section.parts) })),
+  };
+}
+
+/** Tree → MJML: the template's layout and partials, rendered once per issue. */
+export function compose(template: Template, context: TemplateContext): string {
+  return template.render(context);
+}

@@ -1,0 +1,97 @@
+import type { ResolvedConfig } from '../config.js';
+import { UserError } from '../errors.js';
+import type { Diagnostic } from '../issue/diagnostic.js';
+import type { IssueMeta, IssueSource } from '../issue/load.js';
+import { parseBody } from '../issue/markdown.js';
+import { compileMjml } from './compile.js';
+import { compose, templateContext } from './compose.js';
+import { lint } from './lint.js';
+import { checkMergeFields, compileMerge, unescapeMergeFields } from './merge.js';
+import { outline } from './outline.js';
+import { loadTemplate, type Template } from './template.js';
+import { htmlToText } from './text.js';
+
+/** An issue built for sending: the same for every reader until the merge fields are filled. */
+export interface Edition {
+  meta: IssueMeta;
+  subject: string;
+  preheader: string;
+  /** The MJML the template produced, kept for debugging a template. */
+  mjml: string;
+  /** Email HTML with merge fields (`{{unsubscribe_url}}`…) still in place. */
+  html: string;
+  /** The plain-text part, merge fields likewise in place. */
+  text: string;
+  /** The HTML for the web: merged for an anonymous reader, no personal placeholders left. */
+  web: string;
+  diagnostics: Diagnostic[];
+}
+
+/**
+ * The render pipeline, in order. Each step takes what the one before gave:
+ *   1. body → Markdown tree          issue/markdown.ts  (directives checked)
+ *   2. merge fields checked           render/merge.ts
+ *   3. tree → outline of blocks       render/outline.ts  (summary, sections, callouts; HTML sanitized)
+ *   4. outline → MJML                 render/compose.ts  (the template's Handlebars partials)
+ *   5. MJML → HTML                    render/compile.ts  (mjml, once per issue)
+ *   6. HTML → plain text              render/text.ts
+ *   7. HTML → web version             render/merge.ts    (an anonymous reader)
+ *   8. lint                           render/lint.ts
+ */
+export async function renderIssue(issue: IssueSource, config: ResolvedConfig, templates = new TemplateCache()): Promise<Edition> {
+  const tree = parseBody(issue.body, issue.bodyLine, issue.file);
+
+  const fieldProblems = [
+    ...checkMergeFields(issue.body, issue.file, issue.bodyLine),
+    ...(['title', 'subject', 'preheader'] as const).flatMap((key) =>
+      issue.meta[key] && issue.lineOf(key) ? checkMergeFields(String(issue.meta[key]), issue.file, issue.lineOf(key)!) : [],
+    ),
+  ];
+
+  const malformed = fieldProblems.find((problem) => problem.code === 'merge-syntax');
+  if (malformed) throw new UserError(malformed.message, { file: malformed.file, line: malformed.line, code: malformed.code });
+
+  const shape = outline(tree);
+  const preheader = issue.meta.preheader ?? truncate(shape.openingText, 140);
+  const template = await templates.get(issue.meta.template ?? config.template, config.templatesDir);
+  const mjml = compose(template, templateContext(issue.meta, preheader, shape, config));
+  const compiled = await compileMjml(mjml, template.name, issue.file);
+  const html = unescapeMergeFields(compiled.html);
+  const text = htmlToText(html);
+  const web = compileMerge(html)(anonymousReader(config));
+
+  const diagnostics = [...issue.warnings, ...fieldProblems, ...compiled.diagnostics, ...lint({ issue, tree, outline: shape, html, config })];
+  return { meta: issue.meta, subject: issue.meta.subject, preheader, mjml, html, text, web, diagnostics };
+}
+
+/** Templates are read and compiled once per process (the preview clears this when one changes). */
+export class TemplateCache {
+  private readonly loaded = new Map<string, Promise<Template>>();
+
+  get(name: string, folder: string): Promise<Template> {
+    const key = `${folder}\0${name}`;
+    let template = this.loaded.get(key);
+    if (!template) {
+      template = loadTemplate(name, folder);
+      template.catch(() => this.loaded.delete(key));
+      this.loaded.set(key, template);
+    }
+    return template;
+  }
+
+  clear(): void {
+    this.loaded.clear();
+  }
+}
+
+/** The web version is read by anyone: no name, and the unsubscribe link leads to the general page. */
+function anonymousReader(config: ResolvedConfig) {
+  const base = config.baseUrl?.replace(/\/+$/, '');
+  return { subscriber: {}, unsubscribe_url: base ? `${base}/unsubscribe` : '#' };
+}
+
+function truncate(text: string, limit: number): string {
+  if (text.length <= limit) return text;
+  const cut = text.slice(0, limit);
+  return `${cut.slice(0, cut.lastIndexOf(' ') > 0 ? cut.lastIndexOf(' ') : limit)}…`;
+}

@@ -1,0 +1,45 @@
+import { convert, type HtmlToTextOptions } from 'html-to-text';
+
+/**
+ * The plain-text part, from the compiled HTML: links as URLs in brackets, headings marked, wrapped
+ * near 78 columns as RFC 5322 advises, never a line over its hard limit of 998 characters.
+ */
+const options: HtmlToTextOptions = {
+  wordwrap: 78,
+  selectors: [
+    { selector: '.preheader', format: 'skip' },
+    { selector: 'img', format: 'skip' },
+    { selector: 'h1', options: { uppercase: true, leadingLineBreaks: 2, trailingLineBreaks: 1 } },
+    { selector: 'h2', options: { uppercase: true, leadingLineBreaks: 3, trailingLineBreaks: 1 } },
+    { selector: 'h3', options: { uppercase: false, leadingLineBreaks: 2, trailingLineBreaks: 1 } },
+    { selector: 'a', options: { hideLinkHrefIfSameAsText: true, linkBrackets: ['<', '>'] } },
+    { selector: 'table.prose-table', format: 'dataTable' },
+    { selector: 'ul', options: { itemPrefix: ' * ' } },
+    { selector: 'hr', options: { length: 40 } },
+  ],
+};
+
+const LIMIT = 998;
+
+/** Merge fields must survive wrapping whole: each is swapped for a token without spaces first. */
+export function htmlToText(html: string): string {
+  const fields: string[] = [];
+  const shielded = html.replace(/\{\{[\s\S]*?\}\}/g, (field) => `\u2063MERGE${fields.push(field) - 1}\u2063`);
+  let text = convert(shielded, options);
+  text = text.replace(/\u2063MERGE(\d+)\u2063/g, (_, index: string) => fields[Number(index)]!);
+  text = text
+    .split('\n')
+    .map((line) => line.trimEnd())
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
+  return `${hardWrap(text)}\n`;
+}
+
+/** Only a URL longer than the whole line limit could need this; SMTP would reject the message. */
+function hardWrap(text: string): string {
+  return text
+    .split('\n')
+    .flatMap((line) => (line.length <= LIMIT ? [line] : (line.match(new RegExp(`.{1,${LIMIT}}`, 'g')) ?? [line])))
+    .join('\n');
+}
