@@ -8,6 +8,12 @@ export const CONFIG_FILE = 'digest.config.yaml';
 
 const colour = z.string().regex(/^#[0-9a-fA-F]{3}([0-9a-fA-F]{3})?$/, 'must be a hex colour such as #1d4ed8');
 
+/**
+ * A CSS font stack. Templates print it unescaped into CSS and style attributes (an escaped quote,
+ * `&#x27;`, would end a CSS declaration at its `;`), so only what a font stack needs is allowed.
+ */
+const fontStack = z.string().regex(/^[A-Za-z0-9 ,'-]+$/, "must be a CSS font stack such as Georgia, 'Times New Roman', serif (letters, digits, spaces, commas, single quotes)");
+
 const brandSchema = z
   .object({
     /** Headings, links, buttons. */
@@ -16,8 +22,8 @@ const brandSchema = z
     accent: colour.default('#b45309'),
     text: colour.default('#1f2937'),
     background: colour.default('#f3f4f6'),
-    font: z.string().default("Georgia, 'Times New Roman', serif"),
-    headingFont: z.string().default("'Helvetica Neue', Helvetica, Arial, sans-serif"),
+    font: fontStack.default("Georgia, 'Times New Roman', serif"),
+    headingFont: fontStack.default("'Helvetica Neue', Helvetica, Arial, sans-serif"),
     /** The background of callouts such as the support banner. */
     highlight: colour.default('#fdf2e3'),
     logo: z.url({ protocol: /^https?$/ }).optional(),

@@ -19,21 +19,23 @@ export function parseYaml(text: string, file: string, firstLine = 1): LocatedYam
   const document = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const problem = document.errors[0];
   if (problem) {
-    const at = problem.linePos?.[0];
+    const at = lines.linePos(problem.pos[0]);
     const reason = problem.message.split('\n')[0]!.replace(/ at line \d+, column \d+.*$/, '');
-    throw new UserError(`invalid YAML: ${reason}`, { file, line: at ? at.line + firstLine - 1 : firstLine, code: 'invalid-yaml' });
+    throw new UserError(`invalid YAML: ${reason}`, { file, line: at.line + firstLine - 1, code: 'invalid-yaml' });
   }
   return {
     data: document.toJS() ?? {},
     lineOf(path) {
+      // The deepest part of the path that exists: a missing `image.alt` is reported at `image:`.
       let node: unknown = document.contents;
       let found: Node | undefined;
       for (const key of path) {
         if (isMap(node)) {
           const pair = node.items.find((item) => String((item.key as { value?: unknown })?.value) === String(key));
-          found = (pair?.key ?? undefined) as Node | undefined;
-          node = pair?.value;
-        } else if (isSeq(node) && typeof key === 'number') {
+          if (!pair) break;
+          found = pair.key as Node;
+          node = pair.value;
+        } else if (isSeq(node) && typeof key === 'number' && node.items[key]) {
           node = node.items[key];
           found = node as Node;
         } else break;

@@ -1,3 +1,4 @@
+import { UserError } from '../errors.js';
 import type { Diagnostic } from '../issue/diagnostic.js';
 
 type Mjml2Html = (mjml: string, options?: object) => Promise<{ html: string; errors: { line: number; message: string; tagName: string }[] }>;
@@ -16,12 +17,22 @@ export async function loadMjml(): Promise<Mjml2Html> {
  */
 export async function compileMjml(mjml: string, templateName: string, file: string): Promise<{ html: string; diagnostics: Diagnostic[] }> {
   const compile = await loadMjml();
-  const result = await compile(mjml, {
-    validationLevel: 'soft',
-    keepComments: false,
-    // Web fonts are the template's choice to add; by default nothing is fetched from a font host.
-    fonts: {},
-  });
+  let result: Awaited<ReturnType<Mjml2Html>>;
+  try {
+    result = await compile(mjml, {
+      validationLevel: 'soft',
+      keepComments: false,
+      // Web fonts are the template's choice to add; by default nothing is fetched from a font host.
+      fonts: {},
+    });
+  } catch (error) {
+    // MJML and the CSS inliner under it throw on some malformed templates (broken CSS, say).
+    throw new UserError(`template "${templateName}" could not be compiled by MJML: ${(error as Error).message}`, {
+      file,
+      code: 'template-invalid',
+      cause: error,
+    });
+  }
   const diagnostics = result.errors.map(
     (error): Diagnostic => ({
       code: 'template-invalid',
