@@ -27,6 +27,8 @@ export interface BuildOutcome {
   edition?: Edition;
   /** Set when the issue could not be built at all; nothing was written for it. */
   failure?: Diagnostic;
+  /** The error behind a failure, for --debug. */
+  error?: Error;
   written?: ReturnType<typeof editionPaths>;
 }
 
@@ -62,7 +64,7 @@ export async function buildIssues(files: string[], config: ResolvedConfig, optio
       outcomes.push(outcome);
     } catch (error) {
       if (!isUserError(error)) throw error;
-      outcomes.push({ file, failure: { code: error.code, severity: 'error', message: error.message, file: error.file ?? file, line: error.line } });
+      outcomes.push({ file, error, failure: { code: error.code, severity: 'error', message: error.message, file: error.file ?? file, line: error.line } });
     }
   }
   return outcomes;

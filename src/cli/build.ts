@@ -27,6 +27,7 @@ export function registerBuild(program: Command): void {
       for (const outcome of outcomes) {
         if (outcome.failure) {
           process.stderr.write(`digest: ${formatDiagnostic(outcome.failure, process.stderr)}\n`);
+          if (command.optsWithGlobals().debug) process.stderr.write(`${outcome.error?.stack}\n`);
           continue;
         }
         const { edition, written } = outcome;

@@ -28,6 +28,9 @@ export function registerCheck(program: Command): void {
           warnings: diagnostics.filter((d) => d.severity === 'warning'),
         };
       });
+      if (command.optsWithGlobals().debug) {
+        for (const outcome of outcomes) if (outcome.error) process.stderr.write(`${outcome.error.stack}\n`);
+      }
       const failed = results.some((result) => result.errors.length || (flags.strict && result.warnings.length));
 
       if (flags.json) {

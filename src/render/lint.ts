@@ -38,8 +38,10 @@ const gmailClip: Rule = ({ issue, html }) => {
 
 const missingAlt: Rule = ({ issue, tree, html }) => {
   const found: Diagnostic[] = [];
+  const reported = new Set<string>();
   visit(tree, 'image', (image) => {
     if (!image.alt?.trim()) {
+      reported.add(image.url);
       found.push(d('missing-alt', 'error', issue, `image ${image.url} has no alt text: write ![what it shows](…)`, image.position?.start.line));
     }
   });
@@ -47,6 +49,7 @@ const missingAlt: Rule = ({ issue, tree, html }) => {
   for (const tag of html.match(/<img\b[^>]*>/gi) ?? []) {
     if (!/\balt\s*=/i.test(tag)) {
       const src = /\bsrc\s*=\s*"([^"]*)"/i.exec(tag)?.[1] ?? '';
+      if (reported.has(src)) continue;
       found.push(d('missing-alt', 'error', issue, `an image in the built HTML has no alt attribute (${src})`));
     }
   }

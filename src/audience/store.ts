@@ -1,0 +1,106 @@
+/**
+ * The subscriber list behind one interface, whatever holds it: a CSV file read as the list itself
+ * (read-only, streamed), SQLite or PostgreSQL. `digest send` reads a SubscriberSource; the
+ * `digest subscribers` commands change a SubscriberStore.
+ */
+
+export const statuses = ['subscribed', 'unsubscribed', 'bounced', 'complained'] as const;
+export type Status = (typeof statuses)[number];
+
+export function isStatus(value: string): value is Status {
+  return (statuses as readonly string[]).includes(value);
+}
+
+/** Free attributes a template may print: `{{attributes.city}}`. */
+export type Attributes = Record<string, unknown>;
+
+export interface Subscriber {
+  /** As the subscriber gave it, trimmed; compared case-insensitively. */
+  email: string;
+  name: string | null;
+  status: Status;
+  tags: string[];
+  attributes: Attributes;
+  /** Non-ASCII in the address (SMTPUTF8 or an IDN domain): some relays refuse these. */
+  international: boolean;
+  /** Where and when consent was given (`import:mailchimp`, `cli`, a form's name), ISO 8601 UTC. */
+  consentSource: string | null;
+  consentAt: string | null;
+  /** When and how consent was withdrawn or the address stopped working; null while subscribed. */
+  withdrawnAt: string | null;
+  withdrawnHow: string | null;
+}
+
+/** A subscriber as a file or a command gives it: only the address is required. */
+export interface SubscriberInput {
+  email: string;
+  name?: string | null;
+  status?: Status;
+  tags?: string[];
+  attributes?: Attributes;
+  consentSource?: string | null;
+  consentAt?: string | null;
+  withdrawnAt?: string | null;
+  withdrawnHow?: string | null;
+}
+
+export interface ListFilter {
+  status?: Status;
+  tag?: string;
+}
+
+export interface Counts {
+  total: number;
+  subscribed: number;
+  unsubscribed: number;
+  bounced: number;
+  complained: number;
+}
+
+export function emptyCounts(): Counts {
+  return { total: 0, subscribed: 0, unsubscribed: 0, bounced: 0, complained: 0 };
+}
+
+/** What happened to one incoming subscriber. */
+export type Outcome = 'imported' | 'updated' | 'unchanged' | 'erased';
+
+export interface MergeOptions {
+  /** Lets a file's `subscribed` win over a stored unsubscribe, bounce or complaint. */
+  resubscribe?: boolean;
+  /** Tags added to every incoming subscriber. */
+  tags?: string[];
+  /** What to record as consent source when the file says nothing (`import:mailchimp`). */
+  source?: string;
+  /** The time to stamp on changes, so one import has one time. */
+  now?: string;
+}
+
+/** Everything that can be read: the list to send to. */
+export interface SubscriberSource {
+  /** Streams subscribers in a stable order, never holding the whole list in memory. */
+  list(filter?: ListFilter): AsyncIterable<Subscriber>;
+  count(filter?: Pick<ListFilter, 'tag'>): Promise<Counts>;
+  close(): Promise<void>;
+}
+
+/** A database: the source, and the changes the commands make. */
+export interface SubscriberStore extends SubscriberSource {
+  readonly kind: 'sqlite' | 'postgres';
+  get(email: string): Promise<Subscriber | undefined>;
+  /**
+   * Merges incoming subscribers in one transaction, all or nothing. Used by `add` (one) and by
+   * import (a batch); see merge.ts for the rules, the first of which is that an unsubscribe is
+   * never undone without `resubscribe`.
+   */
+  upsert(batch: SubscriberInput[], options: MergeOptions): Promise<Outcome[]>;
+  /** Runs several upserts as one transaction: `--strict` imports are all or nothing. */
+  atomically<T>(work: () => Promise<T>): Promise<T>;
+  /** Marks an address unsubscribed, recording it even if it was never on the list. Returns whether anything changed. */
+  unsubscribe(email: string, how: string): Promise<boolean>;
+  /** Erases the personal data, keeping only a keyed hash that stops any import from bringing it back. Returns whether it was on the list. */
+  remove(email: string): Promise<boolean>;
+  /** Whether an address was erased by `remove`. */
+  isErased(email: string): Promise<boolean>;
+  /** Lifts an erasure, for an explicit `add --resubscribe` by the person themself. */
+  forgetErasure(email: string): Promise<void>;
+}
