@@ -14,6 +14,7 @@ export function registerBuild(program: Command): void {
     .option('-o, --out <dir>', 'where to write the outputs (default: build/, or outDir in the config)')
     .option('--json', 'print one JSON document describing the outputs')
     .action(async (files: string[], flags: BuildFlags, command: Command) => {
+      (await import('../render/compile.js')).prepareMjml();
       const { loadConfig } = await import('../config.js');
       const { buildIssues, issueFiles } = await import('../build.js');
       const { resolve } = await import('node:path');

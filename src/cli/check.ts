@@ -14,6 +14,7 @@ export function registerCheck(program: Command): void {
     .option('--json', 'print one JSON document with every finding')
     .option('--strict', 'treat warnings as errors')
     .action(async (files: string[], flags: CheckFlags, command: Command) => {
+      (await import('../render/compile.js')).prepareMjml();
       const { loadConfig } = await import('../config.js');
       const { buildIssues, issueFiles } = await import('../build.js');
       const config = await loadConfig({ path: command.optsWithGlobals().config });

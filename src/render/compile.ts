@@ -1,14 +1,88 @@
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import { UserError } from '../errors.js';
 import type { Diagnostic } from '../issue/diagnostic.js';
 
-type Mjml2Html = (mjml: string, options?: object) => Promise<{ html: string; errors: { line: number; message: string; tagName: string }[] }>;
+interface MjmlResult {
+  html: string;
+  errors: { line: number; message: string; tagName: string }[];
+}
+type Mjml2Html = (mjml: string, options?: object) => Promise<MjmlResult>;
 
-let mjml2html: Mjml2Html | undefined;
+/** The options every compile uses. */
+const options = {
+  validationLevel: 'soft',
+  keepComments: false,
+  // Web fonts are the template's choice to add; by default nothing is fetched from a font host.
+  fonts: {},
+};
 
-/** mjml is the heaviest dependency by far (about half a second): loaded once, on first use. */
-export async function loadMjml(): Promise<Mjml2Html> {
-  mjml2html ??= ((await import('mjml')) as unknown as { default: Mjml2Html }).default;
-  return mjml2html;
+/**
+ * mjml takes about half a second to load, more than everything else in a build put together. A
+ * worker thread loads it on the second core while this thread reads the config, parses Markdown and
+ * fills the template, so a one-off `digest build` waits for mjml once instead of after everything.
+ * The worker is plain CommonJS evaluated from a string, so it runs the same from src/ under the test
+ * runner and from dist/.
+ */
+const workerSource = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { createRequire } = require('node:module');
+const mjml2html = createRequire(workerData.from)('mjml');
+parentPort.on('message', async ({ id, mjml, options }) => {
+  try {
+    const result = await mjml2html(mjml, options);
+    const errors = result.errors.map(({ line, message, tagName }) => ({ line, message, tagName }));
+    parentPort.postMessage({ id, html: result.html, errors });
+  } catch (error) {
+    parentPort.postMessage({ id, failure: String((error && error.stack) || error) });
+  }
+});
+`;
+
+class MjmlWorker {
+  private readonly worker = new Worker(workerSource, { eval: true, workerData: { from: import.meta.url } });
+  private readonly pending = new Map<number, { resolve: (result: MjmlResult) => void; reject: (error: Error) => void }>();
+  private next = 0;
+
+  constructor() {
+    this.worker.on('message', (message: { id: number; html?: string; errors?: MjmlResult['errors']; failure?: string }) => {
+      const request = this.pending.get(message.id);
+      this.pending.delete(message.id);
+      if (!this.pending.size) this.worker.unref();
+      if (message.failure !== undefined) request?.reject(new Error(message.failure));
+      else request?.resolve({ html: message.html!, errors: message.errors! });
+    });
+    this.worker.on('error', (error) => {
+      for (const request of this.pending.values()) request.reject(error);
+      this.pending.clear();
+    });
+    // An idle worker must not keep the process alive; one with work in hand must.
+    this.worker.unref();
+  }
+
+  compile(mjml: string): Promise<MjmlResult> {
+    const id = this.next++;
+    this.worker.ref();
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ id, mjml, options });
+    });
+  }
+}
+
+let worker: MjmlWorker | undefined;
+
+/** Starts loading mjml in the background; commands that will compile call this first thing. */
+export function prepareMjml(): void {
+  worker ??= new MjmlWorker();
+}
+
+let inProcess: Mjml2Html | undefined;
+
+/** mjml in this thread: for callers that want the bare library (benchmarks compare against it). */
+export function loadMjml(): Mjml2Html {
+  inProcess ??= createRequire(import.meta.url)('mjml') as Mjml2Html;
+  return inProcess;
 }
 
 /**
@@ -16,18 +90,14 @@ export async function loadMjml(): Promise<Mjml2Html> {
  * Problems MJML reports are the template's, and say so.
  */
 export async function compileMjml(mjml: string, templateName: string, file: string): Promise<{ html: string; diagnostics: Diagnostic[] }> {
-  const compile = await loadMjml();
-  let result: Awaited<ReturnType<Mjml2Html>>;
+  prepareMjml();
+  let result: MjmlResult;
   try {
-    result = await compile(mjml, {
-      validationLevel: 'soft',
-      keepComments: false,
-      // Web fonts are the template's choice to add; by default nothing is fetched from a font host.
-      fonts: {},
-    });
+    result = await worker!.compile(mjml);
   } catch (error) {
     // MJML and the CSS inliner under it throw on some malformed templates (broken CSS, say).
-    throw new UserError(`template "${templateName}" could not be compiled by MJML: ${(error as Error).message}`, {
+    const reason = (error as Error).message.split('\n')[0]?.replace(/^\w*Error: /, '');
+    throw new UserError(`template "${templateName}" could not be compiled by MJML: ${reason}`, {
       file,
       code: 'template-invalid',
       cause: error,
