@@ -1,0 +1,175 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { parse, type CsvError, type Info } from 'csv-parse';
+import { UserError } from '../errors.js';
+import { LineCounter } from './lines.js';
+
+/** One data row of a CSV file, or the reason it could not be read. Lines are where the row begins. */
+export type CsvRow = { line: number; values: string[] } | { line: number; error: string };
+
+export interface CsvFile {
+  /** The header row as written (BOM removed, trimmed). */
+  columns: string[];
+  delimiter: string;
+  rows: AsyncIterable<CsvRow>;
+}
+
+const CHUNK = 64 * 1024;
+
+/**
+ * Opens a CSV file for streaming: reads up to the header row and checks what a user can get wrong
+ * about the whole file (missing, empty, binary, not UTF-8) before a single row is handed on, so
+ * that those mistakes are one clear error and change nothing.
+ *
+ * Accepted: a UTF-8 BOM, CRLF or LF, quoted fields holding delimiters, quotes and newlines, blank
+ * lines, spaces around fields, and semicolon- or tab-separated files as spreadsheets save them in
+ * much of Europe (the delimiter is read off the header row).
+ */
+export async function openCsv(file: string): Promise<CsvFile> {
+  await checkReadable(file);
+  const chunks = readChunks(file);
+  const first = await chunks.next();
+  const head = first.done ? Buffer.alloc(0) : first.value;
+  if (head.length === 0 || isBlank(head)) throw new UserError('is empty: a list needs a header row such as "email,name" and one row per subscriber', { file, code: 'empty-list' });
+
+  const delimiter = detectDelimiter(head);
+  const rows = parseRows(file, delimiter, head, chunks);
+  const header = await rows.next();
+  if (header.done) throw new UserError('is empty: a list needs a header row such as "email,name"', { file, code: 'empty-list' });
+  if ('error' in header.value) throw new UserError(`the header row cannot be read: ${header.value.error}`, { file, line: header.value.line, code: 'invalid-csv' });
+  const columns = header.value.values.map((column, index) => (index === 0 ? column.replace(/^\ufeff/, '') : column).trim());
+  return { columns, delimiter, rows: { [Symbol.asyncIterator]: () => rows } };
+}
+
+async function checkReadable(file: string): Promise<void> {
+  try {
+    const info = await stat(file);
+    if (info.isDirectory()) throw new UserError('is a folder, not a CSV file', { file, code: 'unreadable-file' });
+  } catch (error) {
+    if (error instanceof UserError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UserError(code === 'ENOENT' ? 'no such file' : (error as Error).message, { file, cause: error, code: 'unreadable-file' });
+  }
+}
+
+async function* readChunks(file: string): AsyncGenerator<Buffer> {
+  try {
+    for await (const chunk of createReadStream(file, { highWaterMark: CHUNK })) yield chunk as Buffer;
+  } catch (error) {
+    throw new UserError((error as Error).message, { file, cause: error, code: 'unreadable-file' });
+  }
+}
+
+function isBlank(bytes: Buffer): boolean {
+  return bytes.toString('utf8').replace(/^\ufeff/, '').trim() === '';
+}
+
+/** The delimiter that occurs most often outside quotes on the header row; a comma when none does. */
+export function detectDelimiter(head: Buffer): string {
+  const text = head.toString('utf8');
+  const counts: Record<string, number> = { ',': 0, ';': 0, '\t': 0, '|': 0 };
+  let quoted = false;
+  for (const char of text) {
+    if (char === '"') quoted = !quoted;
+    else if (!quoted && (char === '\n' || char === '\r')) break;
+    else if (!quoted && char in counts) counts[char]!++;
+  }
+  let best = ',';
+  for (const [delimiter, count] of Object.entries(counts)) if (count > counts[best]!) best = delimiter;
+  return best;
+}
+
+const reasons: Record<string, string> = {
+  CSV_QUOTE_NOT_CLOSED: 'a quoted field that begins on this row is never closed, so the rest of the file is inside it',
+  INVALID_OPENING_QUOTE: 'a quote inside an unquoted field: quote the whole field and double the quotes inside it ("say ""hi""")',
+  CSV_INVALID_CLOSING_QUOTE: 'a closing quote is followed by other characters before the next delimiter',
+  CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE: 'a closing quote is followed by other characters before the next delimiter',
+};
+
+/**
+ * Feeds the file to csv-parse chunk by chunk and yields rows in file order, good and bad alike.
+ * Records are taken with on_record/on_skip (returning nothing to the stream), so the parser runs
+ * synchronously inside write() and a row and the error after it can never swap places.
+ */
+async function* parseRows(file: string, delimiter: string, head: Buffer, rest: AsyncGenerator<Buffer>): AsyncGenerator<CsvRow> {
+  const lines = new LineCounter();
+  const queue: CsvRow[] = [];
+  let failure: Error | undefined;
+  let width: number | undefined;
+  const parser = parse({
+    bom: true,
+    delimiter,
+    trim: true,
+    skip_empty_lines: true,
+    relax_column_count: true,
+    skip_records_with_error: true,
+    on_record: (record: string[], info: Info) => {
+      let embedded = 0;
+      for (const value of record) for (let at = value.indexOf('\n'); at !== -1; at = value.indexOf('\n', at + 1)) embedded++;
+      const line = lines.lineAt(info.bytes - 1) - embedded;
+      width ??= record.length;
+      const values = fitWidth(record, width);
+      queue.push(values ? { line, values } : { line, error: `has ${record.length} fields but the header has ${width}` });
+      return null;
+    },
+    on_skip: (error: CsvError | undefined) => {
+      const line = lines.contentLineAt(Number((error as { bytes?: number } | undefined)?.bytes ?? 0));
+      queue.push({ line, error: (error && reasons[error.code]) ?? error?.message ?? 'cannot be read as CSV' });
+      return undefined;
+    },
+  } as never) as ReturnType<typeof parse>;
+  parser.on('error', (error) => {
+    failure = error;
+  });
+
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  let offset = 0;
+  const feed = (chunk: Buffer) => {
+    const nul = chunk.indexOf(0);
+    lines.push(chunk);
+    if (nul !== -1) {
+      throw new UserError('is a binary file, not a CSV list (export it from your spreadsheet as CSV UTF-8)', { file, line: lines.lineAt(offset + nul), code: 'unreadable-file' });
+    }
+    try {
+      decoder.decode(chunk, { stream: true });
+    } catch {
+      throw new UserError('is not UTF-8 text (save it as CSV UTF-8)', { file, line: badUtf8Line(chunk, lines, offset), code: 'unreadable-file' });
+    }
+    offset += chunk.length;
+    parser.write(chunk);
+  };
+
+  feed(head);
+  yield* drain(queue);
+  for await (const chunk of rest) {
+    feed(chunk);
+    if (failure) throw failure;
+    yield* drain(queue);
+  }
+  try {
+    decoder.decode();
+  } catch {
+    throw new UserError('is not UTF-8 text: it ends in the middle of a character', { file, code: 'unreadable-file' });
+  }
+  await new Promise<void>((resolve) => parser.end(() => resolve()));
+  if (failure) throw failure;
+  yield* drain(queue);
+}
+
+function* drain(queue: CsvRow[]): Generator<CsvRow> {
+  yield* queue.splice(0);
+}
+
+/** Short rows are padded (spreadsheets drop trailing empty cells); long rows pass only if the extra cells are empty. */
+function fitWidth(record: string[], width: number): string[] | undefined {
+  if (record.length === width) return record;
+  if (record.length < width) return [...record, ...Array<string>(width - record.length).fill('')];
+  return record.slice(width).every((value) => value === '') ? record.slice(0, width) : undefined;
+}
+
+function badUtf8Line(chunk: Buffer, lines: LineCounter, offset: number): number {
+  const decoded = chunk.toString('utf8');
+  const bad = decoded.indexOf('\ufffd');
+  const before = bad === -1 ? chunk.length : Buffer.byteLength(decoded.slice(0, bad));
+  return lines.lineAt(offset + before);
+}

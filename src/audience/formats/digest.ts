@@ -1,0 +1,36 @@
+import { isStatus, statuses } from '../store.js';
+import type { Format } from './format.js';
+import { parseObject, parseTags } from './row.js';
+
+/** The columns `digest subscribers export` writes, in order. */
+export const digestColumns = ['email', 'name', 'status', 'tags', 'attributes', 'consent_source', 'consent_at', 'withdrawn_at', 'withdrawn_how'];
+
+/**
+ * digest's own export, which must import back unchanged: every column is taken as written, and a
+ * blank cell means "none" (null), not "unknown".
+ */
+export const digestFormat: Format = {
+  name: 'digest',
+  title: 'digest',
+  emailColumns: ['email'],
+  mapped: digestColumns.map((column) => column.replace(/_/g, ' ')),
+  detect: (columns) => columns.has('email') && columns.has('consent source') && columns.has('withdrawn how'),
+  map(row) {
+    const status = row.get('status') || 'subscribed';
+    if (!isStatus(status)) return { reject: `unknown status "${status}" (expected ${statuses.join(', ')})` };
+    const attributes = parseObject(row.get('attributes'), 'attributes');
+    if (typeof attributes === 'string') return { reject: attributes };
+    const orNull = (value: string | undefined) => (value ? value : null);
+    return {
+      email: '',
+      name: orNull(row.get('name')),
+      status,
+      tags: parseTags(row.get('tags')) ?? [],
+      attributes: attributes ?? {},
+      consentSource: orNull(row.get('consent source')),
+      consentAt: orNull(row.get('consent at')),
+      withdrawnAt: orNull(row.get('withdrawn at')),
+      withdrawnHow: orNull(row.get('withdrawn how')),
+    };
+  },
+};

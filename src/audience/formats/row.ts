@@ -1,0 +1,106 @@
+import { unguardCell } from '../formula.js';
+import type { Attributes, SubscriberInput } from '../store.js';
+
+/** What a format makes of one row: a subscriber, or the reason the row is refused. */
+export type Mapped = SubscriberInput | { reject: string };
+
+/** A row read by column name, as the header spells it after normalising (see columnKey). */
+export interface Row {
+  /** The trimmed cell, its formula guard removed; undefined when the file has no such column. */
+  get(column: string): string | undefined;
+  /** The first of these columns that the file has and that is not blank. */
+  first(...columns: string[]): string | undefined;
+  /** Non-empty cells of the columns the format does not map itself, under their header as written. */
+  rest(): Attributes;
+}
+
+/** "Email Address", "email_address" and "EMAIL-ADDRESS" are one column: `email address`. */
+export function columnKey(header: string): string {
+  return header.replace(/^\ufeff/, '').trim().toLowerCase().replace(/[\s_-]+/g, ' ');
+}
+
+/** Binds a header once, so that each row is only an array lookup per column. */
+export function rowReader(columns: string[], mapped: ReadonlySet<string>): (values: string[]) => Row {
+  const index = new Map<string, number>();
+  columns.forEach((column, at) => {
+    const key = columnKey(column);
+    if (!index.has(key)) index.set(key, at);
+  });
+  const extra = columns.map((column, at) => ({ column, at })).filter(({ column }) => column !== '' && !mapped.has(columnKey(column)));
+  return (values) => {
+    const get = (column: string) => {
+      const at = index.get(column);
+      return at === undefined ? undefined : unguardCell(values[at] ?? '').trim();
+    };
+    return {
+      get,
+      first: (...names) => {
+        for (const name of names) {
+          const value = get(name);
+          if (value) return value;
+        }
+        return undefined;
+      },
+      rest: () => {
+        const attributes: Attributes = {};
+        for (const { column, at } of extra) {
+          const value = unguardCell(values[at] ?? '').trim();
+          if (value !== '') attributes[column] = value;
+        }
+        return attributes;
+      },
+    };
+  };
+}
+
+const truthy = new Set(['true', 't', 'yes', 'y', '1']);
+const falsy = new Set(['false', 'f', 'no', 'n', '0']);
+
+/** true, false, or undefined for a blank or unrecognised cell. */
+export function parseBoolean(value: string | undefined): boolean | undefined {
+  if (value === undefined) return undefined;
+  const lower = value.toLowerCase();
+  return truthy.has(lower) ? true : falsy.has(lower) ? false : undefined;
+}
+
+/** A service's timestamp as ISO 8601 UTC; a zone-less "2024-01-05 10:11:12" is read as UTC. Unreadable text is kept as written. */
+export function parseTime(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  const zoned = /[zZ]|[+-]\d\d:?\d\d$/.test(value) ? value : `${value.replace(' ', 'T')}Z`;
+  const time = Date.parse(/^\d{4}-\d\d-\d\d/.test(value) ? zoned : value);
+  return Number.isNaN(time) ? value : new Date(time).toISOString();
+}
+
+/** Tags as services write them: a JSON array, or a list separated by commas (Mailchimp quotes each: "a","b"). */
+export function parseTags(value: string | undefined): string[] | undefined {
+  if (!value) return undefined;
+  if (value.startsWith('[')) {
+    try {
+      const parsed: unknown = JSON.parse(value);
+      if (Array.isArray(parsed)) return parsed.map(String).map((tag) => tag.trim()).filter(Boolean);
+    } catch {
+      // not JSON after all: read it as a list
+    }
+  }
+  return value
+    .split(',')
+    .map((tag) => tag.trim().replace(/^"(.*)"$/, '$1').trim())
+    .filter(Boolean);
+}
+
+/** A JSON object cell (listmonk attributes, Buttondown metadata); undefined when blank, an error text when not an object. */
+export function parseObject(value: string | undefined, what: string): Attributes | string | undefined {
+  if (!value) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(value);
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Attributes;
+  } catch {
+    // reported below
+  }
+  return `${what} is not a JSON object such as {"city": "Lyon"}`;
+}
+
+export function fullName(first: string | undefined, last: string | undefined): string | undefined {
+  const name = [first, last].filter(Boolean).join(' ');
+  return name || undefined;
+}

@@ -1,0 +1,123 @@
+import { UserError } from '../errors.js';
+import { checkAddress } from './address.js';
+import { openCsv } from './csv.js';
+import { bindFormat, type FormatName } from './formats/index.js';
+import type { CheckedInput } from './sql/store.js';
+import type { Outcome, SubscriberStore } from './store.js';
+
+export interface ImportOptions {
+  format?: FormatName | 'auto';
+  /** Tags added to every imported subscriber. */
+  tags?: string[];
+  resubscribe?: boolean;
+  /** Any rejected row rejects the whole file, and nothing changes. */
+  strict?: boolean;
+  /** Rows per transaction. */
+  batchSize?: number;
+  /** Called after each batch with the number of rows read so far. */
+  onProgress?: (rows: number) => void;
+}
+
+export interface Rejection {
+  line: number;
+  reason: string;
+}
+
+export interface ImportResult {
+  format: FormatName;
+  imported: number;
+  updated: number;
+  unchanged: number;
+  rejected: Rejection[];
+  /** Whether the changes were kept: false when --strict refused the file. */
+  applied: boolean;
+}
+
+/** Big enough that a transaction's cost is spread thin, small enough that a crash loses little work. */
+export const DEFAULT_BATCH = 5000;
+
+/**
+ * Imports a list file into the store, streaming: rows are read, mapped by the file's format,
+ * checked, and written a batch per transaction. A crash between batches leaves whole batches
+ * only, and since every write is a merge by address, running the same import again finishes the
+ * job without duplicating anyone. With `strict`, all batches share one transaction that is rolled
+ * back if any row was rejected.
+ */
+export async function importFile(store: SubscriberStore, file: string, options: ImportOptions = {}): Promise<ImportResult> {
+  const csv = await openCsv(file);
+  const bound = bindFormat(csv.columns, options.format ?? 'auto', file);
+  const result: ImportResult = { format: bound.format.name, imported: 0, updated: 0, unchanged: 0, rejected: [], applied: true };
+  const mergeOptions = { resubscribe: options.resubscribe, tags: options.tags, source: `import:${bound.format.name}`, now: new Date().toISOString() };
+  const size = options.batchSize ?? DEFAULT_BATCH;
+  let batch: CheckedInput[] = [];
+  let lines: number[] = [];
+  let read = 0;
+
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const outcomes = await store.upsert(batch, mergeOptions);
+    outcomes.forEach((outcome: Outcome, index) => {
+      if (outcome === 'erased') result.rejected.push({ line: lines[index]!, reason: 'was erased at the subscriber’s request (digest subscribers remove), so it is not imported again' });
+      else result[outcome]++;
+    });
+    batch = [];
+    lines = [];
+    options.onProgress?.(read);
+  };
+
+  const run = async () => {
+    for await (const row of csv.rows) {
+      read++;
+      if ('error' in row) {
+        result.rejected.push({ line: row.line, reason: row.error });
+        continue;
+      }
+      const mapped = bound.read(row.values);
+      if ('reject' in mapped) {
+        result.rejected.push({ line: row.line, reason: mapped.reject });
+        continue;
+      }
+      const check = checkAddress(mapped.email);
+      if (!check.ok) {
+        result.rejected.push({ line: row.line, reason: `${check.reason}: ${JSON.stringify(mapped.email)}` });
+        continue;
+      }
+      batch.push({ ...mapped, email: check.address, international: check.international });
+      lines.push(row.line);
+      if (batch.length >= size) await flush();
+    }
+    await flush();
+  };
+
+  if (options.strict) {
+    try {
+      await store.atomically(async () => {
+        await run();
+        if (result.rejected.length > 0) throw new StrictRefusal();
+      });
+    } catch (error) {
+      if (!(error instanceof StrictRefusal)) throw error;
+      Object.assign(result, { imported: 0, updated: 0, unchanged: 0, applied: false });
+    }
+  } else {
+    try {
+      await run();
+    } catch (error) {
+      const written = result.imported + result.updated + result.unchanged;
+      if (error instanceof UserError && written > 0) {
+        throw new UserError(`${error.message}; the ${written} rows before it were imported (importing the fixed file again will not duplicate them)`, {
+          file: error.file,
+          line: error.line,
+          code: error.code,
+          cause: error,
+        });
+      }
+      throw error;
+    }
+  }
+  result.rejected.sort((a, b) => a.line - b.line);
+  return result;
+}
+
+/** Unwinds the strict import's transaction; never seen outside this module. */
+class StrictRefusal extends Error {}

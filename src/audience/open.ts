@@ -1,0 +1,37 @@
+import { UserError } from '../errors.js';
+import { parseLocation, type Location } from './location.js';
+import type { SubscriberSource, SubscriberStore } from './store.js';
+
+/**
+ * Opens the database a URL names, running any migrations it lacks. The drivers are imported here,
+ * on demand, so that commands which never touch the list never load them.
+ */
+export async function openStore(url: string): Promise<SubscriberStore> {
+  const location = parseLocation(url);
+  if (location.kind === 'csv') {
+    throw new UserError(`${location.shown} is a CSV list, which can be read but not changed: import it into a database first (digest subscribers import)`, {
+      code: 'read-only-list',
+    });
+  }
+  return openDatabase(location);
+}
+
+/** Opens anything that can be read as a list: a database, or a CSV file streamed as the list itself. */
+export async function openSource(url: string): Promise<SubscriberSource> {
+  const location = parseLocation(url);
+  if (location.kind === 'csv') {
+    const { CsvList } = await import('./list.js');
+    return new CsvList(location.file);
+  }
+  return openDatabase(location);
+}
+
+async function openDatabase(location: Exclude<Location, { kind: 'csv' }>): Promise<SubscriberStore> {
+  const { SqlStore } = await import('./sql/store.js');
+  if (location.kind === 'sqlite') {
+    const { openSqlite } = await import('./sql/sqlite.js');
+    return new SqlStore(await openSqlite(location.file, location.shown));
+  }
+  const { openPostgres } = await import('./sql/postgres.js');
+  return new SqlStore(await openPostgres(location.url, location.shown));
+}

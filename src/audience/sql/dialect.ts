@@ -1,0 +1,24 @@
+import type { Expression, Kysely, SqlBool } from 'kysely';
+import type { Subscriber } from '../store.js';
+import type { WrittenRow } from './rows.js';
+import type { Database } from './schema.js';
+
+/**
+ * What differs between SQLite and PostgreSQL, and nothing else: locking, the fastest way to write
+ * a batch, and how to ask whether a JSON array holds a tag. Everything else is kysely, shared.
+ */
+export interface Dialect {
+  readonly kind: 'sqlite' | 'postgres';
+  /** The connection to query now: inside a transaction, that transaction's. */
+  readonly db: Kysely<Database>;
+  /** Runs work in one transaction that takes the write lock at once; inside another, joins it. */
+  transaction<T>(work: () => Promise<T>): Promise<T>;
+  /** The stored subscribers for these keys, locked against concurrent writers until the transaction ends. */
+  existing(keys: string[]): Promise<Map<string, Subscriber>>;
+  erased(hashes: string[]): Promise<Set<string>>;
+  insert(rows: WrittenRow[], now: string): Promise<void>;
+  /** Rewrites the subscribers whose email_key (column 2) matches. */
+  update(rows: WrittenRow[], now: string): Promise<void>;
+  hasTag(tag: string): Expression<SqlBool>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,152 @@
+import { checkAddress } from '../address.js';
+import { emailKey, erasureHash } from '../key.js';
+import { mergeSubscriber } from '../merge.js';
+import {
+  emptyCounts,
+  isStatus,
+  type Counts,
+  type ListFilter,
+  type MergeOptions,
+  type Outcome,
+  type Subscriber,
+  type SubscriberInput,
+  type SubscriberStore,
+} from '../store.js';
+import type { Selectable } from 'kysely';
+import type { Dialect } from './dialect.js';
+import type { SubscribersTable } from './schema.js';
+import { rowValues, subscriberFromRow, type WrittenRow } from './rows.js';
+
+/** An incoming subscriber whose address has been checked (address.ts). */
+export type CheckedInput = SubscriberInput & { international: boolean };
+
+/** Rows fetched per query while listing: enough to keep round trips rare, few enough to keep memory flat. */
+const PAGE = 1000;
+
+/** The store over either SQL database: the logic is here once, the differences are in the Dialect. */
+export class SqlStore implements SubscriberStore {
+  private secret?: string;
+
+  constructor(private readonly dialect: Dialect) {}
+
+  get kind() {
+    return this.dialect.kind;
+  }
+
+  async *list(filter: ListFilter = {}): AsyncIterable<Subscriber> {
+    // Keyset pagination by id, not OFFSET and not a cursor: flat memory, and it works the same in both databases.
+    let after: number | string = 0;
+    for (;;) {
+      const rows = await this.page(filter, after);
+      for (const row of rows) yield subscriberFromRow(row);
+      if (rows.length < PAGE) return;
+      after = rows.at(-1)!.id;
+    }
+  }
+
+  private page(filter: ListFilter, after: number | string): Promise<Array<Selectable<SubscribersTable>>> {
+    let query = this.dialect.db.selectFrom('subscribers').selectAll().where('id', '>', after as number).orderBy('id').limit(PAGE);
+    if (filter.status) query = query.where('status', '=', filter.status);
+    if (filter.tag !== undefined) query = query.where(this.dialect.hasTag(filter.tag));
+    return query.execute();
+  }
+
+  async count(filter: Pick<ListFilter, 'tag'> = {}): Promise<Counts> {
+    let query = this.dialect.db
+      .selectFrom('subscribers')
+      .select(['status', (eb) => eb.fn.countAll<number | string>().as('n')])
+      .groupBy('status');
+    if (filter.tag !== undefined) query = query.where(this.dialect.hasTag(filter.tag));
+    const counts = emptyCounts();
+    for (const row of await query.execute()) {
+      const n = Number(row.n);
+      if (isStatus(row.status)) counts[row.status] = n;
+      counts.total += n;
+    }
+    return counts;
+  }
+
+  async get(email: string): Promise<Subscriber | undefined> {
+    const row = await this.dialect.db.selectFrom('subscribers').selectAll().where('email_key', '=', emailKey(email)).executeTakeFirst();
+    return row && subscriberFromRow(row);
+  }
+
+  atomically<T>(work: () => Promise<T>): Promise<T> {
+    return this.dialect.transaction(work);
+  }
+
+  async upsert(batch: CheckedInput[], options: MergeOptions): Promise<Outcome[]> {
+    const now = options.now ?? new Date().toISOString();
+    const secret = await this.erasureSecret();
+    return this.dialect.transaction(async () => {
+      const keys = batch.map((input) => emailKey(input.email));
+      const hashes = batch.map((input) => erasureHash(input.email, secret));
+      const erased = await this.dialect.erased([...new Set(hashes)]);
+      const stored = await this.dialect.existing([...new Set(keys)]);
+      // The same address twice in one batch merges into the row written by its first occurrence.
+      const inserts = new Map<string, Subscriber>();
+      const updates = new Map<string, Subscriber>();
+      const outcomes = batch.map((input, index): Outcome => {
+        if (erased.has(hashes[index]!)) return 'erased';
+        const key = keys[index]!;
+        const before = inserts.get(key) ?? updates.get(key) ?? stored.get(key);
+        const { record, outcome } = mergeSubscriber(before, input, { ...options, now });
+        if (outcome === 'unchanged') return outcome;
+        if (inserts.has(key) || !stored.has(key)) inserts.set(key, record);
+        else updates.set(key, record);
+        return outcome;
+      });
+      await this.dialect.insert(toRows(inserts), now);
+      await this.dialect.update(toRows(updates), now);
+      return outcomes;
+    });
+  }
+
+  async unsubscribe(email: string, how: string): Promise<boolean> {
+    const check = checkAddress(email);
+    const international = check.ok ? check.international : false;
+    const [outcome] = await this.upsert([{ email: email.trim(), status: 'unsubscribed', withdrawnHow: how, international }], { source: 'cli' });
+    return outcome === 'imported' || outcome === 'updated';
+  }
+
+  async remove(email: string): Promise<boolean> {
+    const secret = await this.erasureSecret();
+    const now = new Date().toISOString();
+    return this.dialect.transaction(async () => {
+      const deleted = await this.dialect.db.deleteFrom('subscribers').where('email_key', '=', emailKey(email)).executeTakeFirst();
+      const hash = erasureHash(email, secret);
+      await this.dialect.db
+        .insertInto('erased_addresses')
+        .values({ hash, erased_at: now })
+        .onConflict((conflict) => conflict.column('hash').doNothing())
+        .execute();
+      return Number(deleted.numDeletedRows) > 0;
+    });
+  }
+
+  async isErased(email: string): Promise<boolean> {
+    const hash = erasureHash(email, await this.erasureSecret());
+    return (await this.dialect.erased([hash])).size > 0;
+  }
+
+  async forgetErasure(email: string): Promise<void> {
+    const hash = erasureHash(email, await this.erasureSecret());
+    await this.dialect.db.deleteFrom('erased_addresses').where('hash', '=', hash).execute();
+  }
+
+  async close(): Promise<void> {
+    await this.dialect.close();
+  }
+
+  private async erasureSecret(): Promise<string> {
+    if (this.secret === undefined) {
+      const row = await this.dialect.db.selectFrom('digest_secrets').select('value').where('name', '=', 'erasure-key').executeTakeFirstOrThrow();
+      this.secret = row.value;
+    }
+    return this.secret;
+  }
+}
+
+function toRows(records: Map<string, Subscriber>): WrittenRow[] {
+  return [...records].map(([key, record]) => rowValues(record, key));
+}
