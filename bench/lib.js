@@ -1,0 +1,75 @@
+// Shared by the benchmarks: timing whole processes and in-process work, and summarising runs.
+import { spawnSync } from 'node:child_process';
+
+/** Median, min and max of a list of numbers. */
+export function summarise(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  const median = sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+  return { median, min: sorted[0], max: sorted.at(-1), runs: sorted.length };
+}
+
+/** Wall-clock seconds of one run of a command, which must succeed. */
+export function timeProcess(command, args, options = {}) {
+  const start = process.hrtime.bigint();
+  const result = spawnSync(command, args, { stdio: ['ignore', 'ignore', 'pipe'], ...options });
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${result.stderr}`);
+  return seconds;
+}
+
+/**
+ * Runs two commands alternately, so that both see the same machine load over the run, and
+ * summarises each. One warm-up run of each is not counted.
+ */
+export function compareProcesses(runs, ours, baseline) {
+  timeProcess(...ours);
+  timeProcess(...baseline);
+  const a = [];
+  const b = [];
+  for (let i = 0; i < runs; i++) {
+    a.push(timeProcess(...ours));
+    b.push(timeProcess(...baseline));
+  }
+  return { ours: summarise(a), baseline: summarise(b) };
+}
+
+/** Milliseconds per call of an async function, after warm-up runs. */
+export async function timeCalls(runs, fn, warmup = 3) {
+  for (let i = 0; i < warmup; i++) await fn();
+  const times = [];
+  for (let i = 0; i < runs; i++) {
+    const start = process.hrtime.bigint();
+    await fn();
+    times.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  return summarise(times);
+}
+
+/** Alternates two in-process measurements, so both share the machine's state. */
+export async function compareCalls(runs, ours, baseline, warmup = 3) {
+  for (let i = 0; i < warmup; i++) {
+    await ours();
+    await baseline();
+  }
+  const a = [];
+  const b = [];
+  for (let i = 0; i < runs; i++) {
+    for (const [fn, into] of [[ours, a], [baseline, b]]) {
+      const start = process.hrtime.bigint();
+      await fn();
+      into.push(Number(process.hrtime.bigint() - start) / 1e6);
+    }
+  }
+  return { ours: summarise(a), baseline: summarise(b) };
+}
+
+/**
+ * One row of the table. `higherIsBetter` flips the ratio for throughputs. `target` is the largest
+ * (or, for throughputs, smallest) acceptable ratio.
+ */
+export function row({ figure, unit, ours, baseline, baselineName, target, higherIsBetter = false, note = '' }) {
+  const ratio = baseline ? ours.median / baseline.median : undefined;
+  const met = ratio === undefined ? undefined : higherIsBetter ? ratio >= target : ratio <= target;
+  return { figure, unit, ours, baseline, baselineName, ratio, target, higherIsBetter, met, note };
+}
