@@ -2,8 +2,7 @@ import { UserError } from '../errors.js';
 import { checkAddress } from './address.js';
 import { openCsv } from './csv.js';
 import { bindFormat, type FormatName } from './formats/index.js';
-import type { CheckedInput } from './sql/store.js';
-import type { Outcome, SubscriberStore } from './store.js';
+import type { CheckedInput, Outcome, SubscriberStore } from './store.js';
 
 export interface ImportOptions {
   format?: FormatName | 'auto';

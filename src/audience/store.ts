@@ -44,6 +44,9 @@ export interface SubscriberInput {
   withdrawnHow?: string | null;
 }
 
+/** An incoming subscriber whose address has been checked (address.ts). */
+export type CheckedInput = SubscriberInput & { international: boolean };
+
 export interface ListFilter {
   status?: Status;
   tag?: string;
@@ -92,7 +95,7 @@ export interface SubscriberStore extends SubscriberSource {
    * import (a batch); see merge.ts for the rules, the first of which is that an unsubscribe is
    * never undone without `resubscribe`.
    */
-  upsert(batch: SubscriberInput[], options: MergeOptions): Promise<Outcome[]>;
+  upsert(batch: CheckedInput[], options: MergeOptions): Promise<Outcome[]>;
   /** Runs several upserts as one transaction: `--strict` imports are all or nothing. */
   atomically<T>(work: () => Promise<T>): Promise<T>;
   /** Marks an address unsubscribed, recording it even if it was never on the list. Returns whether anything changed. */

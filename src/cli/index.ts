@@ -3,6 +3,7 @@ import { isUserError } from '../errors.js';
 import { registerBuild } from './build.js';
 import { registerCheck } from './check.js';
 import { registerInit } from './init.js';
+import { registerSubscribers } from './subscribers.js';
 import { version } from './version.js';
 
 /**
@@ -21,6 +22,7 @@ export async function main(argv: string[]): Promise<number> {
   registerBuild(program);
   registerCheck(program);
   registerInit(program);
+  registerSubscribers(program);
 
   try {
     await program.parseAsync(argv);

@@ -9,7 +9,7 @@ import {
   type MergeOptions,
   type Outcome,
   type Subscriber,
-  type SubscriberInput,
+  type CheckedInput,
   type SubscriberStore,
 } from '../store.js';
 import type { Selectable } from 'kysely';
@@ -17,8 +17,6 @@ import type { Dialect } from './dialect.js';
 import type { SubscribersTable } from './schema.js';
 import { rowValues, subscriberFromRow, type WrittenRow } from './rows.js';
 
-/** An incoming subscriber whose address has been checked (address.ts). */
-export type CheckedInput = SubscriberInput & { international: boolean };
 
 /** Rows fetched per query while listing: enough to keep round trips rare, few enough to keep memory flat. */
 const PAGE = 1000;

@@ -1,0 +1,275 @@
+import { Option, type Command } from 'commander';
+import { isUserError } from '../errors.js';
+import { paint, printJson, shortPath } from './report.js';
+
+interface CommonFlags {
+  db?: string;
+  json?: boolean;
+}
+
+const formatChoices = ['auto', 'digest', 'mailchimp', 'substack', 'ghost', 'buttondown', 'kit', 'listmonk', 'csv'];
+const statusChoices = ['subscribed', 'unsubscribed', 'bounced', 'complained'];
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** `digest subscribers …`: the list, in SQLite, PostgreSQL or a CSV file. */
+export function registerSubscribers(program: Command): void {
+  const group = program
+    .command('subscribers')
+    .description('manage the subscriber list (SQLite by default, PostgreSQL with --db postgres://…)');
+
+  common(group.command('import'))
+    .description('import a list exported from digest, Mailchimp, Substack, Ghost, Buttondown, Kit, listmonk or a spreadsheet')
+    .argument('<file>', 'a CSV file')
+    .addOption(new Option('--format <name>', 'the file’s format (default: detected from the header row)').choices(formatChoices).default('auto'))
+    .option('--tag <tag>', 'add this tag to everyone imported (repeatable)', collect, [])
+    .option('--resubscribe', 'let the file resubscribe people who unsubscribed, bounced or complained')
+    .option('--strict', 'reject the whole file, changing nothing, if any row is rejected')
+    .action(async (file: string, flags: CommonFlags & { format: string; tag: string[]; resubscribe?: boolean; strict?: boolean }) =>
+      run(flags, async (json) => {
+        const { importFile } = await import('../audience/import.js');
+        const store = await openStore(flags);
+        try {
+          const progress = progressReporter();
+          const result = await importFile(store, file, {
+            format: flags.format as never,
+            tags: flags.tag,
+            resubscribe: flags.resubscribe,
+            strict: flags.strict,
+            onProgress: progress.update,
+          });
+          progress.done();
+          const { imported, updated, unchanged, rejected } = result;
+          if (json.on) json.print({ imported, updated, unchanged, rejected });
+          for (const rejection of rejected) process.stderr.write(`digest: ${file}:${rejection.line}: ${paint(process.stderr).yellow('rejected')} ${rejection.reason}\n`);
+          if (!json.on) {
+            process.stdout.write(
+              `${paint(process.stdout).green(result.applied ? 'imported' : 'nothing imported')} ${file} (${result.format} format): ` +
+                `${imported} new, ${updated} updated, ${unchanged} unchanged, ${rejected.length} rejected\n`,
+            );
+          }
+          if (!result.applied) {
+            const { UserError } = await import('../errors.js');
+            throw new UserError(`${rejected.length} row${rejected.length === 1 ? '' : 's'} rejected, so nothing was imported (--strict)`, { file, code: 'rows-rejected' });
+          }
+        } finally {
+          await store.close();
+        }
+      }),
+    );
+
+  common(group.command('export'))
+    .description('write the list as CSV that imports back unchanged (formula cells neutralised)')
+    .addOption(new Option('--status <status>', 'only subscribers with this status').choices(statusChoices))
+    .option('--tag <tag>', 'only subscribers with this tag')
+    .option('-o, --out <file>', 'write to this file (default: standard output)')
+    .action(async (flags: CommonFlags & { status?: string; tag?: string; out?: string }) =>
+      run(flags, async (json) => {
+        const { UserError } = await import('../errors.js');
+        if (json.on && !flags.out) throw new UserError('--json needs --out FILE, since the CSV itself goes to standard output otherwise', { code: 'invalid-flags' });
+        const { exportLines, writeLines, writeLinesAtomic } = await import('../audience/export.js');
+        const { resolve } = await import('node:path');
+        const source = await openSource(flags);
+        try {
+          const lines = exportLines(source, { status: flags.status as never, tag: flags.tag });
+          if (!flags.out) {
+            await writeLines(lines, process.stdout);
+            return;
+          }
+          const exported = await writeLinesAtomic(resolve(flags.out), lines);
+          if (json.on) json.print({ exported, file: resolve(flags.out) });
+          else process.stderr.write(`${paint(process.stderr).green('exported')} ${exported} subscribers to ${shortPath(resolve(flags.out))}\n`);
+        } finally {
+          await source.close();
+        }
+      }),
+    );
+
+  common(group.command('add'))
+    .description('add one subscriber (or update their name and tags)')
+    .argument('<email>')
+    .option('--name <name>', 'their name')
+    .option('--tag <tag>', 'a tag (repeatable)', collect, [])
+    .option('--resubscribe', 'resubscribe them if they had unsubscribed, bounced, complained or been removed')
+    .action(async (email: string, flags: CommonFlags & { name?: string; tag: string[]; resubscribe?: boolean }) =>
+      run(flags, async (json) => {
+        const { UserError } = await import('../errors.js');
+        const { checkAddress } = await import('../audience/address.js');
+        const check = checkAddress(email);
+        if (!check.ok) throw new UserError(`cannot add ${JSON.stringify(email)}: ${check.reason}`, { code: 'invalid-address' });
+        const store = await openStore(flags);
+        try {
+          if (await store.isErased(check.address)) {
+            if (!flags.resubscribe) throw new UserError(`${check.address} was removed at their request; add --resubscribe only if they asked to subscribe again`, { code: 'erased-address' });
+            await store.forgetErasure(check.address);
+          }
+          const before = await store.get(check.address);
+          if (before && before.status !== 'subscribed' && !flags.resubscribe) {
+            throw new UserError(`${before.email} is ${before.status}${before.withdrawnAt ? ` since ${before.withdrawnAt}` : ''}; add --resubscribe only if they asked to subscribe again`, { code: 'withdrawn-address' });
+          }
+          const [outcome] = await store.upsert(
+            [{ email: check.address, international: check.international, name: flags.name, tags: flags.tag, status: 'subscribed', consentSource: 'cli' }],
+            { source: 'cli', resubscribe: flags.resubscribe },
+          );
+          const subscriber = (await store.get(check.address))!;
+          const result = outcome === 'imported' ? 'added' : outcome;
+          if (json.on) json.print({ result, subscriber });
+          else process.stdout.write(`${paint(process.stdout).green(result)} ${subscriber.email}${subscriber.international ? ' (international address: some mail servers refuse these)' : ''}\n`);
+        } finally {
+          await store.close();
+        }
+      }),
+    );
+
+  common(group.command('unsubscribe'))
+    .description('unsubscribe an address (recorded even if it was not on the list, so no import adds it)')
+    .argument('<email>')
+    .action(async (email: string, flags: CommonFlags) =>
+      run(flags, async (json) => {
+        const { UserError } = await import('../errors.js');
+        const { checkAddress } = await import('../audience/address.js');
+        const check = checkAddress(email);
+        if (!check.ok) throw new UserError(`cannot unsubscribe ${JSON.stringify(email)}: ${check.reason}`, { code: 'invalid-address' });
+        const store = await openStore(flags);
+        try {
+          const changed = await store.unsubscribe(check.address, 'cli: unsubscribe');
+          const subscriber = (await store.get(check.address))!;
+          if (json.on) json.print({ email: subscriber.email, status: subscriber.status, changed });
+          else process.stdout.write(`${changed ? paint(process.stdout).green('unsubscribed') : 'already not subscribed:'} ${subscriber.email}\n`);
+        } finally {
+          await store.close();
+        }
+      }),
+    );
+
+  common(group.command('remove'))
+    .description('erase an address and its data, keeping only a one-way hash so no import brings it back')
+    .argument('<email>')
+    .action(async (email: string, flags: CommonFlags) =>
+      run(flags, async (json) => {
+        const store = await openStore(flags);
+        try {
+          const erased = await store.remove(email.trim());
+          if (json.on) json.print({ erased, suppressed: true });
+          else process.stdout.write(erased ? `${paint(process.stdout).green('removed')} the subscriber; only a one-way hash of the address is kept\n` : 'not on the list; its hash is kept so no import adds it\n');
+        } finally {
+          await store.close();
+        }
+      }),
+    );
+
+  common(group.command('list'))
+    .description('list subscribers')
+    .addOption(new Option('--status <status>', 'only subscribers with this status').choices(statusChoices))
+    .option('--tag <tag>', 'only subscribers with this tag')
+    .action(async (flags: CommonFlags & { status?: string; tag?: string }) =>
+      run(flags, async (json) => {
+        const { writeLines } = await import('../audience/export.js');
+        const source = await openSource(flags);
+        try {
+          const subscribers = source.list({ status: flags.status as never, tag: flags.tag });
+          json.claim();
+          await writeLines(json.on ? jsonArrayLines('subscribers', subscribers) : textLines(subscribers), process.stdout);
+        } finally {
+          await source.close();
+        }
+      }),
+    );
+
+  common(group.command('count'))
+    .description('count subscribers by status')
+    .option('--tag <tag>', 'only subscribers with this tag')
+    .action(async (flags: CommonFlags & { tag?: string }) =>
+      run(flags, async (json) => {
+        const source = await openSource(flags);
+        try {
+          const counts = await source.count({ tag: flags.tag });
+          if (json.on) json.print(counts);
+          else process.stdout.write(`${counts.total} in all: ${counts.subscribed} subscribed, ${counts.unsubscribed} unsubscribed, ${counts.bounced} bounced, ${counts.complained} complained\n`);
+        } finally {
+          await source.close();
+        }
+      }),
+    );
+}
+
+function common(command: Command): Command {
+  return command
+    .option('--db <url>', 'the list: sqlite:FILE, postgres://…, or a .csv file to read (default: $DIGEST_DATABASE_URL, else sqlite:./digest.db)')
+    .option('--json', 'print one JSON document on standard output');
+}
+
+async function openStore(flags: CommonFlags) {
+  const [{ openStore }, { databaseUrl }] = await Promise.all([import('../audience/open.js'), import('../audience/location.js')]);
+  return openStore(databaseUrl(flags.db));
+}
+
+async function openSource(flags: CommonFlags) {
+  const [{ openSource }, { databaseUrl }] = await Promise.all([import('../audience/open.js'), import('../audience/location.js')]);
+  return openSource(databaseUrl(flags.db));
+}
+
+interface JsonOutput {
+  on: boolean;
+  print(document: unknown): void;
+  /** Says that the command is writing its one document itself. */
+  claim(): void;
+}
+
+/**
+ * Runs a command so that `--json` always puts exactly one document on stdout: the command's, or,
+ * when a user error stops it first, `{"error": …}`. The error still goes to stderr as one line.
+ */
+async function run(flags: CommonFlags, work: (json: JsonOutput) => Promise<void>): Promise<void> {
+  let printed = false;
+  const json: JsonOutput = {
+    on: Boolean(flags.json),
+    print(document) {
+      printed = true;
+      printJson(document);
+    },
+    claim() {
+      printed = true;
+    },
+  };
+  try {
+    await work(json);
+  } catch (error) {
+    if (json.on && !printed && isUserError(error)) {
+      printJson({ error: { code: error.code, message: error.message, ...(error.file ? { file: error.file } : {}), ...(error.line ? { line: error.line } : {}) } });
+    }
+    throw error;
+  }
+}
+
+async function* jsonArrayLines(key: string, items: AsyncIterable<unknown>): AsyncGenerator<string> {
+  let first = true;
+  yield `{\n  ${JSON.stringify(key)}: [`;
+  for await (const item of items) {
+    yield `${first ? '' : ','}\n    ${JSON.stringify(item)}`;
+    first = false;
+  }
+  yield first ? ']\n}\n' : '\n  ]\n}\n';
+}
+
+async function* textLines(subscribers: AsyncIterable<{ email: string; status: string; name: string | null; tags: string[] }>): AsyncGenerator<string> {
+  for await (const subscriber of subscribers) {
+    yield `${[subscriber.email, subscriber.status, subscriber.name ?? '', subscriber.tags.join(',')].join('\t')}\n`;
+  }
+}
+
+/** A count on a terminal; nothing when output is logged (CI, pipes), where a final line is enough. */
+function progressReporter() {
+  const live = Boolean(process.stderr.isTTY) && !process.env.CI;
+  let shown = false;
+  return {
+    update: (rows: number) => {
+      if (!live) return;
+      shown = true;
+      process.stderr.write(`\r${rows.toLocaleString('en')} rows read…`);
+    },
+    done: () => {
+      if (shown) process.stderr.write('\r\x1b[K');
+    },
+  };
+}
