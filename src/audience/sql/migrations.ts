@@ -50,35 +50,24 @@ export const migrations: Migration[] = [
   },
 ];
 
-/** Runs SQL on one connection; a migration runner needs nothing more. */
-export interface SqlRunner {
-  run(statement: string, parameters?: unknown[]): Promise<Array<Record<string, unknown>>>;
-}
-
-const ledger = `CREATE TABLE IF NOT EXISTS digest_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`;
+/** The table of steps applied, created by the runner itself before anything else. */
+export const ledgerStatement = `CREATE TABLE IF NOT EXISTS digest_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`;
+export const appliedStatement = 'SELECT version FROM digest_migrations';
+export const recordStatement = (placeholder: (n: number) => string) =>
+  `INSERT INTO digest_migrations (version, name, applied_at) VALUES (${placeholder(1)}, ${placeholder(2)}, ${placeholder(3)})`;
 
 /**
- * Applies the missing steps inside whatever lock the caller holds (an advisory lock on PostgreSQL,
- * a BEGIN IMMEDIATE transaction on SQLite), so two processes opening a new database at once
- * cannot both run step 1: the second waits, then finds nothing left to do.
+ * The steps a database still needs, given the versions it has applied. Each dialect runs them
+ * inside its own lock (an advisory lock on PostgreSQL, a BEGIN IMMEDIATE transaction on SQLite), so
+ * two processes opening a new database at once cannot both run step 1: the second waits, then
+ * finds nothing left to do.
  */
-export async function applyMigrations(runner: SqlRunner, dialect: 'sqlite' | 'postgres', placeholder: (n: number) => string): Promise<number[]> {
-  await runner.run(ledger);
-  const done = new Set((await runner.run('SELECT version FROM digest_migrations')).map((row) => Number(row.version)));
+export function pendingMigrations(applied: Iterable<unknown>): Migration[] {
+  const done = new Set([...applied].map(Number));
   const known = Math.max(...migrations.map((migration) => migration.version));
   const newest = Math.max(0, ...done);
   if (newest > known) {
     throw new UserError(`the database was set up by a newer digest (schema ${newest}; this one knows up to ${known}): upgrade digest`, { code: 'schema-too-new' });
   }
-  const applied: number[] = [];
-  for (const migration of migrations) {
-    if (done.has(migration.version)) continue;
-    for (const statement of migration[dialect]) await runner.run(statement);
-    await runner.run(
-      `INSERT INTO digest_migrations (version, name, applied_at) VALUES (${placeholder(1)}, ${placeholder(2)}, ${placeholder(3)})`,
-      [migration.version, migration.name, new Date().toISOString()],
-    );
-    applied.push(migration.version);
-  }
-  return applied;
+  return migrations.filter((migration) => !done.has(migration.version));
 }

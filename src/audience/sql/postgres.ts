@@ -3,7 +3,7 @@ import pg from 'pg';
 import { UserError } from '../../errors.js';
 import type { Subscriber } from '../store.js';
 import type { Dialect } from './dialect.js';
-import { applyMigrations } from './migrations.js';
+import { appliedStatement, ledgerStatement, pendingMigrations, recordStatement } from './migrations.js';
 import { subscriberFromRow, writtenColumns, type WrittenRow } from './rows.js';
 import type { Database, SubscribersTable } from './schema.js';
 
@@ -30,12 +30,12 @@ export async function openPostgres(url: string, shown: string): Promise<Dialect>
     await client.query(`SELECT pg_advisory_lock(${MIGRATION_LOCK}, hashtext(coalesce(current_schema(), '')))`);
     try {
       await client.query('BEGIN');
-      const runner = {
-        async run(statement: string, parameters: unknown[] = []) {
-          return (await client.query(statement, parameters)).rows as Array<Record<string, unknown>>;
-        },
-      };
-      await applyMigrations(runner, 'postgres', (n) => `$${n}`);
+      await client.query(ledgerStatement);
+      const applied = (await client.query<{ version: number }>(appliedStatement)).rows.map((row) => row.version);
+      for (const migration of pendingMigrations(applied)) {
+        for (const statement of migration.postgres) await client.query(statement);
+        await client.query(recordStatement((n) => `$${n}`), [migration.version, migration.name, new Date().toISOString()]);
+      }
       await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {});

@@ -5,7 +5,7 @@ import { Kysely, SqliteDialect, sql } from 'kysely';
 import { UserError } from '../../errors.js';
 import type { Subscriber } from '../store.js';
 import type { Dialect } from './dialect.js';
-import { applyMigrations } from './migrations.js';
+import { appliedStatement, ledgerStatement, pendingMigrations, recordStatement } from './migrations.js';
 import { subscriberFromRow, writtenColumns, type WrittenRow } from './rows.js';
 import type { Database, SubscribersTable } from './schema.js';
 
@@ -29,16 +29,15 @@ export async function openSqlite(file: string, shown: string): Promise<Dialect> 
     throw new UserError(`cannot open the SQLite database ${shown} (${(error as Error).message})`, { cause: error, code: 'database-unavailable' });
   }
   try {
+    // Synchronous from BEGIN to COMMIT: another store opening the same file in this process would
+    // otherwise block the thread on the lock while this one waits for its turn on the event loop.
     handle.exec('BEGIN IMMEDIATE');
-    const runner = {
-      async run(statement: string, parameters: unknown[] = []) {
-        const prepared = handle.prepare(statement);
-        if (prepared.reader) return prepared.all(...parameters) as Array<Record<string, unknown>>;
-        prepared.run(...parameters);
-        return [];
-      },
-    };
-    await applyMigrations(runner, 'sqlite', () => '?');
+    handle.exec(ledgerStatement);
+    const applied = (handle.prepare(appliedStatement).all() as Array<{ version: number }>).map((row) => row.version);
+    for (const migration of pendingMigrations(applied)) {
+      for (const statement of migration.sqlite) handle.exec(statement);
+      handle.prepare(recordStatement(() => '?')).run(migration.version, migration.name, new Date().toISOString());
+    }
     handle.exec('COMMIT');
   } catch (error) {
     if (handle.inTransaction) handle.exec('ROLLBACK');
