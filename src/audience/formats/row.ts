@@ -66,8 +66,9 @@ export function parseBoolean(value: string | undefined): boolean | undefined {
 /** A service's timestamp as ISO 8601 UTC; a zone-less "2024-01-05 10:11:12" is read as UTC. Unreadable text is kept as written. */
 export function parseTime(value: string | undefined): string | undefined {
   if (!value) return undefined;
-  const zoned = /[zZ]|[+-]\d\d:?\d\d$/.test(value) ? value : `${value.replace(' ', 'T')}Z`;
-  const time = Date.parse(/^\d{4}-\d\d-\d\d/.test(value) ? zoned : value);
+  const text = value.replace(/\s*UTC$/i, 'Z').replace(/^(\d{4}-\d\d-\d\d) /, '$1T');
+  const zoned = /[zZ]$|[+-]\d\d(:?\d\d)?$/.test(text) ? text : `${text}Z`;
+  const time = Date.parse(/^\d{4}-\d\d-\d\d/.test(text) ? zoned : value);
   return Number.isNaN(time) ? value : new Date(time).toISOString();
 }
 
