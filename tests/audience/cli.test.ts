@@ -1,0 +1,184 @@
+/**
+ * The compiled CLI as a user runs it: `node bin/digest.js subscribers …` in a child process.
+ * Build first (`npx tsc -p .`); these tests check the exit codes, the one-line errors, and that
+ * --json prints exactly one JSON document on stdout.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { fixture, onEachDatabase, tempDir } from './databases.js';
+
+const root = join(import.meta.dirname, '..', '..');
+const bin = join(root, 'bin', 'digest.js');
+
+beforeAll(() => {
+  const compiled = join(root, 'dist', 'cli', 'subscribers.js');
+  const source = join(root, 'src', 'cli', 'subscribers.ts');
+  if (!existsSync(compiled) || statSync(compiled).mtimeMs < statSync(source).mtimeMs) {
+    throw new Error('dist/ is missing or older than src/cli/subscribers.ts: run `npx tsc -p .` before these tests');
+  }
+});
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function digest(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, 'subscribers', ...args], { env: { ...process.env, NO_COLOR: '1', DIGEST_DATABASE_URL: '', ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+/** Exactly one JSON document on stdout. */
+function json(run: Run): any {
+  return JSON.parse(run.stdout);
+}
+
+onEachDatabase((target) => {
+  describe('digest subscribers (the compiled CLI)', () => {
+    test('import --json prints the counts and every rejected row, exit 0', async () => {
+      const db = await target.fresh();
+      const run = await digest(['import', fixture('spectrum', 'invalid_rows.csv'), '--db', db, '--json']);
+      expect(run.code).toBe(0);
+      expect(json(run)).toEqual({
+        imported: 2,
+        updated: 0,
+        unchanged: 0,
+        rejected: [
+          { line: 3, reason: expect.any(String) },
+          { line: 5, reason: expect.any(String) },
+          { line: 6, reason: expect.any(String) },
+          { line: 7, reason: expect.any(String) },
+        ],
+      });
+      expect(run.stderr).toContain('invalid_rows.csv:3: rejected the address has no @');
+    });
+
+    test('import --strict with a bad row exits 1, changes nothing, still prints one document', async () => {
+      const db = await target.fresh();
+      const run = await digest(['import', fixture('spectrum', 'invalid_rows.csv'), '--strict', '--db', db, '--json']);
+      expect(run.code).toBe(1);
+      expect(json(run)).toMatchObject({ imported: 0, rejected: { length: 4 } });
+      expect(run.stderr).toMatch(/4 rows rejected, so nothing was imported \(--strict\)/);
+      expect(json(await digest(['count', '--db', db, '--json']))).toEqual({ total: 0, subscribed: 0, unsubscribed: 0, bounced: 0, complained: 0 });
+    });
+
+    test.each(['no_email_column.csv', 'empty.csv', 'binary.csv', 'missing.csv'])('import of %s: exit 1, one line on stderr, no stack trace', async (name) => {
+      const db = await target.fresh();
+      const run = await digest(['import', fixture('spectrum', name), '--db', db]);
+      expect(run.code).toBe(1);
+      expect(run.stdout).toBe('');
+      const lines = run.stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(new RegExp(`^digest: .*${name.replace('.', '\\.')}`));
+      expect(run.stderr).not.toMatch(/\n\s+at /);
+    });
+
+    test('an error with --json is one {"error"} document on stdout', async () => {
+      const db = await target.fresh();
+      const run = await digest(['import', fixture('spectrum', 'binary.csv'), '--db', db, '--json']);
+      expect(run.code).toBe(1);
+      expect(json(run)).toEqual({ error: { code: 'unreadable-file', message: expect.stringContaining('binary'), file: expect.stringContaining('binary.csv'), line: 1 } });
+    });
+
+    test('add, unsubscribe, add again refused, list, count, remove', async () => {
+      const db = await target.fresh();
+      const added = await digest(['add', ' Ann@Example.com ', '--name', 'Ann', '--tag', 'vip', '--tag', 'early', '--db', db, '--json']);
+      expect(added.code).toBe(0);
+      expect(json(added)).toMatchObject({ result: 'added', subscriber: { email: 'Ann@Example.com', name: 'Ann', tags: ['vip', 'early'], status: 'subscribed' } });
+      expect(json(await digest(['unsubscribe', 'ann@example.com', '--db', db, '--json']))).toEqual({ email: 'Ann@Example.com', status: 'unsubscribed', changed: true });
+      const refused = await digest(['add', 'ann@example.com', '--db', db]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/^digest: Ann@Example.com is unsubscribed since .*--resubscribe/);
+      await digest(['add', 'bob@example.com', '--db', db]);
+      const listed = json(await digest(['list', '--db', db, '--json', '--status', 'subscribed']));
+      expect(listed.subscribers.map((s: { email: string }) => s.email)).toEqual(['bob@example.com']);
+      expect(json(await digest(['count', '--db', db, '--json']))).toEqual({ total: 2, subscribed: 1, unsubscribed: 1, bounced: 0, complained: 0 });
+      expect(json(await digest(['count', '--tag', 'vip', '--db', db, '--json']))).toMatchObject({ total: 1 });
+      expect(json(await digest(['remove', 'ANN@example.com', '--db', db, '--json']))).toEqual({ erased: true, suppressed: true });
+      const back = await digest(['add', 'ann@example.com', '--db', db]);
+      expect(back.code).toBe(1);
+      expect(back.stderr).toMatch(/removed at their request/);
+    });
+
+    test('an invalid address is refused with the reason', async () => {
+      const db = await target.fresh();
+      const run = await digest(['add', 'ann@localhost', '--db', db]);
+      expect(run.code).toBe(1);
+      expect(run.stderr.trim()).toBe('digest: cannot add "ann@localhost": the domain has no dot (such as example.com)');
+    });
+
+    test('export to a file imports back unchanged, and a CSV file can be listed as the list itself', async () => {
+      const db = await target.fresh();
+      await digest(['import', fixture('services', 'ghost.csv'), '--db', db]);
+      const out = join(await tempDir(), 'out', 'list.csv');
+      expect(json(await digest(['export', '--out', out, '--db', db, '--json']))).toEqual({ exported: 3, file: out });
+      const copy = await target.fresh();
+      expect(json(await digest(['import', out, '--db', copy, '--json']))).toEqual({ imported: 3, updated: 0, unchanged: 0, rejected: [] });
+      const again = await digest(['export', '--db', copy]);
+      expect(again.stdout).toBe(await readFile(out, 'utf8'));
+      expect(json(await digest(['count', '--db', out, '--json']))).toEqual({ total: 3, subscribed: 2, unsubscribed: 1, bounced: 0, complained: 0 });
+      const readOnly = await digest(['add', 'x@example.com', '--db', out]);
+      expect(readOnly.code).toBe(1);
+      expect(readOnly.stderr).toMatch(/CSV list, which can be read but not changed/);
+    });
+
+    test('the database comes from DIGEST_DATABASE_URL when --db is not given', async () => {
+      const db = await target.fresh();
+      await digest(['add', 'env@example.com'], { DIGEST_DATABASE_URL: db });
+      expect(json(await digest(['count', '--json', '--db', db]))).toMatchObject({ total: 1 });
+    });
+
+    test('processes opening a new database at the same moment all succeed', async () => {
+      const db = await target.fresh();
+      const runs = await Promise.all(Array.from({ length: 4 }, (_, i) => digest(['add', `p${i}@example.com`, '--db', db, '--json'])));
+      for (const run of runs) expect(run.code, run.stderr).toBe(0);
+      expect(json(await digest(['count', '--db', db, '--json']))).toMatchObject({ total: 4 });
+    });
+
+    test('an import killed mid-way leaves the store consistent, and rerunning it finishes without duplicates', async () => {
+      const db = await target.fresh();
+      const rows = Array.from({ length: 60_000 }, (_, i) => `k${i}@example.com,Name ${i}`);
+      const list = join(await tempDir(), 'big.csv');
+      await writeFile(list, `email,name\n${rows.join('\n')}\n`);
+      const child = spawn(process.execPath, [bin, 'subscribers', 'import', list, '--db', db], { stdio: 'ignore' });
+      // Kill it once the first batches are in, whatever the machine's speed.
+      for (let waited = 0; waited < 20_000; waited += 50) {
+        const counted = await digest(['count', '--db', db, '--json']);
+        if (counted.code === 0 && json(counted).total > 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      child.kill('SIGKILL');
+      await new Promise((resolve) => child.on('close', resolve));
+      const partial = json(await digest(['count', '--db', db, '--json'])).total;
+      expect(partial % 5000 === 0 || partial === 60_000).toBe(true);
+      const rerun = json(await digest(['import', list, '--db', db, '--json']));
+      expect(rerun.imported + rerun.unchanged).toBe(60_000);
+      expect(rerun.imported).toBe(60_000 - partial);
+      expect(json(await digest(['count', '--db', db, '--json']))).toMatchObject({ total: 60_000 });
+    }, 60_000);
+  });
+});
+
+describe('digest --help', () => {
+  test('lists the subscribers command without loading a database driver', async () => {
+    const run = await new Promise<Run>((resolve) => {
+      const child = spawn(process.execPath, [bin, 'subscribers', '--help']);
+      let stdout = '';
+      child.stdout.on('data', (chunk) => (stdout += chunk));
+      child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr: '' }));
+    });
+    expect(run.stdout).toMatch(/import \[options\] <file>/);
+    expect(run.stdout).toMatch(/count/);
+  });
+});
