@@ -3,6 +3,7 @@ import { isUserError } from '../errors.js';
 import { registerBuild } from './build.js';
 import { registerCheck } from './check.js';
 import { registerInit } from './init.js';
+import { registerPreview } from './preview.js';
 import { registerSubscribers } from './subscribers.js';
 import { version } from './version.js';
 
@@ -22,6 +23,7 @@ export async function main(argv: string[]): Promise<number> {
   registerBuild(program);
   registerCheck(program);
   registerInit(program);
+  registerPreview(program);
   registerSubscribers(program);
 
   try {

@@ -33,9 +33,14 @@ export interface TemplateContext {
   sections: Outline['sections'];
 }
 
-export function templateContext(meta: IssueMeta, preheader: string, outline: Outline, config: ResolvedConfig): TemplateContext {
+/**
+ * `assetBase` is where relative image paths point: by default the published `baseUrl`; the preview
+ * passes its own server so that images beside the issue show before they are published.
+ */
+export function templateContext(meta: IssueMeta, preheader: string, outline: Outline, config: ResolvedConfig, assetBase?: string): TemplateContext {
   const base = config.baseUrl ? `${config.baseUrl.replace(/\/+$/, '')}/` : undefined;
-  const absolute = (src: string) => (base && !/^[a-z][a-z0-9+.-]*:/i.test(src) ? new URL(src, base).href : src);
+  const assets = assetBase ?? base;
+  const absolute = (src: string) => (assets && isRelative(src) ? new URL(src, assets).href : src);
   const resolveParts = (parts: Part[]): Part[] =>
     parts.map((part) => ({ ...part, blocks: part.blocks.map((block): Block => (block.type === 'image' ? { ...block, src: absolute(block.src) } : block)) }));
 
@@ -69,4 +74,9 @@ export function templateContext(meta: IssueMeta, preheader: string, outline: Out
 /** Tree → MJML: the template's layout and partials, rendered once per issue. */
 export function compose(template: Template, context: TemplateContext): string {
   return template.render(context);
+}
+
+/** A path such as `images/map.png`, as opposed to a URL with a scheme or a merge field. */
+export function isRelative(src: string): boolean {
+  return !/^[a-z][a-z0-9+.-]*:/i.test(src) && !src.startsWith('//') && !src.startsWith('{{');
 }

@@ -1,10 +1,12 @@
+import type { Root } from 'mdast';
+import { visit } from 'unist-util-visit';
 import type { ResolvedConfig } from '../config.js';
 import { UserError } from '../errors.js';
 import type { Diagnostic } from '../issue/diagnostic.js';
 import type { IssueMeta, IssueSource } from '../issue/load.js';
 import { parseBody } from '../issue/markdown.js';
 import { compileMjml } from './compile.js';
-import { compose, templateContext } from './compose.js';
+import { compose, isRelative, templateContext } from './compose.js';
 import { lint } from './lint.js';
 import { checkMergeFields, compileMerge, unescapeMergeFields } from './merge.js';
 import { outline } from './outline.js';
@@ -25,6 +27,13 @@ export interface Edition {
   /** The HTML for the web: merged for an anonymous reader, no personal placeholders left. */
   web: string;
   diagnostics: Diagnostic[];
+  /** Relative image paths the issue uses (`images/map.png`): files to publish beside it. */
+  assets: string[];
+}
+
+export interface RenderOptions {
+  /** Where relative images point instead of the config's baseUrl (the preview's own server). */
+  assetBase?: string;
 }
 
 /**
@@ -38,7 +47,12 @@ export interface Edition {
  *   7. HTML → web version             render/merge.ts    (an anonymous reader)
  *   8. lint                           render/lint.ts
  */
-export async function renderIssue(issue: IssueSource, config: ResolvedConfig, templates = new TemplateCache()): Promise<Edition> {
+export async function renderIssue(
+  issue: IssueSource,
+  config: ResolvedConfig,
+  templates = new TemplateCache(),
+  options: RenderOptions = {},
+): Promise<Edition> {
   const tree = parseBody(issue.body, issue.bodyLine, issue.file);
 
   const fieldProblems = [
@@ -54,14 +68,14 @@ export async function renderIssue(issue: IssueSource, config: ResolvedConfig, te
   const shape = outline(tree);
   const preheader = issue.meta.preheader ?? truncate(shape.openingText, 140);
   const template = await templates.get(issue.meta.template ?? config.template, config.templatesDir);
-  const mjml = compose(template, templateContext(issue.meta, preheader, shape, config));
+  const mjml = compose(template, templateContext(issue.meta, preheader, shape, config, options.assetBase));
   const compiled = await compileMjml(mjml, template.name, issue.file);
   const html = unescapeMergeFields(compiled.html);
   const text = htmlToText(html);
   const web = compileMerge(html)(anonymousReader(config));
 
   const diagnostics = [...issue.warnings, ...fieldProblems, ...compiled.diagnostics, ...lint({ issue, tree, outline: shape, html, config })];
-  return { meta: issue.meta, subject: issue.meta.subject, preheader, mjml, html, text, web, diagnostics };
+  return { meta: issue.meta, subject: issue.meta.subject, preheader, mjml, html, text, web, diagnostics, assets: assetsOf(issue, tree) };
 }
 
 /** Templates are read and compiled once per process (the preview clears this when one changes). */
@@ -88,6 +102,15 @@ export class TemplateCache {
 function anonymousReader(config: ResolvedConfig) {
   const base = config.baseUrl?.replace(/\/+$/, '');
   return { subscriber: {}, unsubscribe_url: base ? `${base}/unsubscribe` : '#' };
+}
+
+function assetsOf(issue: IssueSource, tree: Root): string[] {
+  const found = new Set<string>();
+  if (issue.meta.image && isRelative(issue.meta.image.src)) found.add(issue.meta.image.src);
+  visit(tree, 'image', (image) => {
+    if (isRelative(image.url)) found.add(image.url);
+  });
+  return [...found];
 }
 
 function truncate(text: string, limit: number): string {

@@ -4,6 +4,7 @@ import { visit } from 'unist-util-visit';
 import type { ResolvedConfig } from '../config.js';
 import type { Diagnostic } from '../issue/diagnostic.js';
 import type { IssueSource } from '../issue/load.js';
+import { isRelative } from './compose.js';
 import type { Outline } from './outline.js';
 
 /** What the rules look at: the issue as written and the email as built. */
@@ -127,7 +128,7 @@ const relativeImage: Rule = ({ issue, tree, config }) => {
   if (config.baseUrl) return [];
   const found: Diagnostic[] = [];
   const check = (src: string, line?: number) => {
-    if (!/^[a-z][a-z0-9+.-]*:/i.test(src) && !src.startsWith('{{')) {
+    if (isRelative(src)) {
       found.push(d('relative-image', 'error', issue, `image ${src} is a relative path: mail clients cannot load it; use an https:// URL or set baseUrl in the config`, line));
     }
   };

@@ -44,9 +44,12 @@ export function unescapeMergeFields(html: string): string {
   return html.replace(/\{\{[^{}]*\}\}/g, (field) => field.replace(/&quot;|&#x27;|&#39;|&#x3D;|&#x60;|&amp;/g, (entity) => entities[entity]!));
 }
 
-/** Compiles a built HTML or text part once; the result fills it for each reader. */
-export function compileMerge(template: string): Merge {
-  const render = merging.compile(template, { knownHelpers: helpers, knownHelpersOnly: true, strict: false });
+/**
+ * Compiles a built part once; the result fills it for each reader. HTML escapes what it fills in;
+ * the plain-text part and the subject must not (`O'Brien`, not `O&#x27;Brien`).
+ */
+export function compileMerge(template: string, format: 'html' | 'text' = 'html'): Merge {
+  const render = merging.compile(template, { knownHelpers: helpers, knownHelpersOnly: true, strict: false, noEscape: format === 'text' });
   return (reader) => render(reader);
 }
 

@@ -8,7 +8,7 @@ describe('digest --help', () => {
   it('lists the commands', async () => {
     const result = await runCli(['--help']);
     expect(result.code).toBe(0);
-    for (const command of ['build', 'check', 'init']) expect(result.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
+    for (const command of ['build', 'check', 'init', 'preview']) expect(result.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
   });
 
   it('loads neither mjml nor a database driver', async () => {

@@ -8,6 +8,11 @@ describe('merge fields', () => {
     expect(html).toBe('<p>Hi &lt;img src&#x3D;x onerror&#x3D;alert(1)&gt;</p><a href="https://x.org/u?t&#x3D;a&amp;b">x</a>');
   });
 
+  it('fills the text part and the subject without HTML escaping', () => {
+    const merge = compileMerge('Dear {{subscriber.name}} & co', 'text');
+    expect(merge({ subscriber: { name: "Siobhán O'Brien <s@x.org>" }, unsubscribe_url: '' })).toBe("Dear Siobhán O'Brien <s@x.org> & co");
+  });
+
   it('falls back when a field is missing or blank', () => {
     const merge = compileMerge('Hi {{default subscriber.first_name "there"}}');
     expect(merge({ subscriber: {}, unsubscribe_url: '' })).toBe('Hi there');
