@@ -42,7 +42,8 @@ export function openUnsubscribe(token: string, key: UnsubscribeKey): Unsubscribe
   const [version, body, extra] = token.split('.');
   if (version !== VERSION || !body || extra !== undefined || !/^[A-Za-z0-9_-]+$/.test(body)) return undefined;
   const bytes = Buffer.from(body, 'base64url');
-  if (bytes.length <= IV_BYTES + TAG_BYTES) return undefined;
+  // The decoder ignores stray trailing characters; only the exact encoding is the token.
+  if (bytes.length <= IV_BYTES + TAG_BYTES || bytes.toString('base64url') !== body) return undefined;
   try {
     const decipher = createDecipheriv('aes-256-gcm', key, bytes.subarray(0, IV_BYTES));
     decipher.setAuthTag(bytes.subarray(bytes.length - TAG_BYTES));
