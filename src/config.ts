@@ -59,6 +59,13 @@ const configSchema = z
     /** Where the web versions are published; "view in browser" links point here. */
     baseUrl: z.url({ protocol: /^https?$/ }).optional(),
     subscribeUrl: z.url({ protocol: /^https?$/ }).optional(),
+    /**
+     * The base of every reader's unsubscribe link (the token follows a slash), served by
+     * `digest serve` behind a proxy. Default: baseUrl + /unsubscribe.
+     */
+    unsubscribeUrl: z.url({ protocol: /^https$/, error: 'must be an https:// URL (mail providers require it)' }).optional(),
+    /** An address that unsubscribes whoever writes to it: the mailto: half of List-Unsubscribe. */
+    unsubscribeMailto: z.email().optional(),
     template: z.string().default('default'),
     issuesDir: z.string().default('issues'),
     outDir: z.string().default('build'),
@@ -83,6 +90,8 @@ export interface ResolvedConfig extends Config {
 const environment: Record<string, keyof Config> = {
   DIGEST_FROM: 'from',
   DIGEST_BASE_URL: 'baseUrl',
+  DIGEST_UNSUBSCRIBE_URL: 'unsubscribeUrl',
+  DIGEST_UNSUBSCRIBE_MAILTO: 'unsubscribeMailto',
 };
 
 /**
@@ -114,6 +123,7 @@ export async function loadConfig(options: { path?: string; cwd?: string } = {}):
   const root = text === undefined ? cwd : dirname(file);
   return {
     ...config,
+    unsubscribeUrl: config.unsubscribeUrl ?? (config.baseUrl?.startsWith('https:') ? `${config.baseUrl.replace(/\/+$/, '')}/unsubscribe` : undefined),
     root,
     file: text === undefined ? undefined : file,
     issuesDir: resolve(root, config.issuesDir),
