@@ -102,6 +102,8 @@ export interface SubscriberStore extends SubscriberSource {
   unsubscribe(email: string, how: string): Promise<boolean>;
   /** Erases the personal data, keeping only a keyed hash that stops any import from bringing it back. Returns whether it was on the list. */
   remove(email: string): Promise<boolean>;
+  /** The keys (lower-cased) among these addresses that must not be mailed: not subscribed, or erased. */
+  suppressed(emails: string[]): Promise<Set<string>>;
   /** Whether an address was erased by `remove`. */
   isErased(email: string): Promise<boolean>;
   /** Lifts an erasure, for an explicit `add --resubscribe` by the person themself. */

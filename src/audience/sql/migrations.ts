@@ -28,6 +28,36 @@ const subscriberColumns = (id: string, bool: string) => `
   created_at TEXT NOT NULL,
   updated_at TEXT NOT NULL`;
 
+/**
+ * The send journal (src/delivery/journal.ts). Times are ISO 8601 UTC text, as elsewhere in this
+ * schema, so that both databases compare them the same way.
+ */
+const journalStatements = [
+  `CREATE TABLE sends (
+    issue TEXT PRIMARY KEY,
+    subject TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    enqueued_at TEXT,
+    completed_at TEXT
+  )`,
+  `CREATE TABLE send_journal (
+    issue TEXT NOT NULL,
+    email_key TEXT NOT NULL,
+    email TEXT NOT NULL,
+    name TEXT,
+    attributes TEXT NOT NULL DEFAULT '{}',
+    state TEXT NOT NULL CHECK (state IN ('pending', 'sending', 'sent', 'failed', 'deferred', 'unknown')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    lease_owner TEXT,
+    lease_until TEXT,
+    message_id TEXT,
+    reply TEXT,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (issue, email_key)
+  )`,
+  `CREATE INDEX send_journal_state ON send_journal (issue, state)`,
+];
+
 export const migrations: Migration[] = [
   {
     version: 1,
@@ -47,6 +77,12 @@ export const migrations: Migration[] = [
       // gen_random_uuid() is in core PostgreSQL since 13; two of them give 244 random bits.
       `INSERT INTO digest_secrets (name, value) VALUES ('erasure-key', replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''))`,
     ],
+  },
+  {
+    version: 2,
+    name: 'the send journal: one row per issue and reader, and one per send',
+    sqlite: journalStatements,
+    postgres: journalStatements,
   },
 ];
 

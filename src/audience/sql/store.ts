@@ -25,7 +25,8 @@ const PAGE = 1000;
 export class SqlStore implements SubscriberStore {
   private secret?: string;
 
-  constructor(private readonly dialect: Dialect) {}
+  /** The dialect is public for the send journal (src/delivery/journal.ts), which lives in the same database. */
+  constructor(readonly dialect: Dialect) {}
 
   get kind() {
     return this.dialect.kind;
@@ -120,6 +121,18 @@ export class SqlStore implements SubscriberStore {
         .execute();
       return Number(deleted.numDeletedRows) > 0;
     });
+  }
+
+  /** The keys among these addresses that must not be mailed: unsubscribed, bounced, complained or erased. */
+  async suppressed(emails: string[]): Promise<Set<string>> {
+    const keys = emails.map(emailKey);
+    const found = new Set<string>();
+    if (!keys.length) return found;
+    for (const [key, subscriber] of await this.dialect.existing(keys)) if (subscriber.status !== 'subscribed') found.add(key);
+    const secret = await this.erasureSecret();
+    const byHash = new Map(keys.map((key) => [erasureHash(key, secret), key]));
+    for (const hash of await this.dialect.erased([...byHash.keys()])) found.add(byHash.get(hash)!);
+    return found;
   }
 
   async isErased(email: string): Promise<boolean> {
