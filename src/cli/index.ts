@@ -1,9 +1,11 @@
 import { Command, CommanderError } from 'commander';
 import { isUserError } from '../errors.js';
+import { registerArchive } from './archive.js';
 import { registerBuild } from './build.js';
 import { registerCheck } from './check.js';
 import { registerInit } from './init.js';
 import { registerPreview } from './preview.js';
+import { registerServe } from './serve.js';
 import { registerSubscribers } from './subscribers.js';
 import { version } from './version.js';
 
@@ -25,6 +27,8 @@ export async function main(argv: string[]): Promise<number> {
   registerInit(program);
   registerPreview(program);
   registerSubscribers(program);
+  registerArchive(program);
+  registerServe(program);
 
   try {
     await program.parseAsync(argv);

@@ -1,0 +1,51 @@
+import type { Command } from 'commander';
+
+interface ServeFlags {
+  port: string;
+  host: string;
+  db?: string;
+}
+
+/** `digest serve`: one-click unsubscribe and the web archive, behind a reverse proxy (docs/deploy.md). */
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('serve one-click unsubscribe links and the web archive over the subscriber database (behind a reverse proxy: see docs/deploy.md)')
+    .option('-p, --port <n>', 'the port to listen on (0: any free port)', '4310')
+    .option('--host <host>', 'the address to listen on', '127.0.0.1')
+    .option('--db <url>', 'the subscriber database: sqlite:FILE or postgres://… (default: DIGEST_DATABASE_URL, else sqlite:./digest.db)')
+    .action(async (flags: ServeFlags, command: Command) => {
+      const [{ UserError }, { loadConfig }, { unsubscribeKey }, { routes, startServer }, { openStore }, { databaseUrl, redact }] = await Promise.all([
+        import('../errors.js'),
+        import('../config.js'),
+        import('../delivery/unsubscribe.js'),
+        import('../serve/index.js'),
+        import('../audience/open.js'),
+        import('../audience/location.js'),
+      ]);
+      const port = Number(flags.port);
+      if (!/^\d+$/.test(flags.port) || port > 65535) throw new UserError(`--port must be a number from 0 to 65535, not "${flags.port}"`, { code: 'invalid-flags' });
+      const config = await loadConfig({ path: command.optsWithGlobals().config });
+      const key = unsubscribeKey(process.env.DIGEST_SECRET);
+      const paths = routes(config);
+      const url = databaseUrl(flags.db);
+      const store = await openStore(url);
+      let running;
+      try {
+        running = await startServer({ config, store, key, host: flags.host, port });
+      } catch (error) {
+        await store.close();
+        throw error;
+      }
+      const line = (entry: Record<string, unknown>) => process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'info', ...entry })}\n`);
+      line({ msg: 'listening', url: running.url, unsubscribe: `${paths.unsubscribe}/`, archive: `${paths.archive}/`, health: '/healthz', database: redact(url), site: config.outDir });
+      const signal = await new Promise<string>((stop) => {
+        process.once('SIGINT', () => stop('SIGINT'));
+        process.once('SIGTERM', () => stop('SIGTERM'));
+      });
+      line({ msg: 'stopping', signal });
+      await running.close();
+      await store.close();
+      line({ msg: 'stopped' });
+    });
+}
