@@ -5,6 +5,7 @@ import { registerBuild } from './build.js';
 import { registerCheck } from './check.js';
 import { registerInit } from './init.js';
 import { registerPreview } from './preview.js';
+import { registerSend } from './send.js';
 import { registerServe } from './serve.js';
 import { registerSubscribers } from './subscribers.js';
 import { version } from './version.js';
@@ -26,6 +27,7 @@ export async function main(argv: string[]): Promise<number> {
   registerCheck(program);
   registerInit(program);
   registerPreview(program);
+  registerSend(program);
   registerSubscribers(program);
   registerArchive(program);
   registerServe(program);

@@ -38,7 +38,8 @@ const journalStatements = [
     subject TEXT NOT NULL,
     started_at TEXT NOT NULL,
     enqueued_at TEXT,
-    completed_at TEXT
+    completed_at TEXT,
+    excluded INTEGER NOT NULL DEFAULT 0
   )`,
   `CREATE TABLE send_journal (
     issue TEXT NOT NULL,

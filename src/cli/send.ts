@@ -1,0 +1,140 @@
+import type { Command } from 'commander';
+import { paint, printJson } from './report.js';
+
+interface SendFlags {
+  due?: boolean;
+  issues?: string;
+  now?: string;
+  to?: string;
+  db?: string;
+  smtp?: string;
+  outbox: string;
+  from?: string;
+  test?: string[];
+  dryRun?: boolean;
+  limit?: string;
+  rate?: string;
+  concurrency: string;
+  attempts: string;
+  retryDelay: string;
+  retryUnknown?: boolean;
+  yes?: boolean;
+  json?: boolean;
+}
+
+export function registerSend(program: Command): void {
+  program
+    .command('send')
+    .description('send an issue to every subscriber exactly once (SMTP from --smtp or DIGEST_SMTP_URL; without one, the outbox)')
+    .argument('[issue]', 'the issue file to send')
+    .option('--due', 'send every issue whose send_at has passed and whose send is not complete')
+    .option('--issues <dir>', 'with --due: where the issues are (default: issues/)')
+    .option('--now <iso>', 'with --due: the time to compare send_at with (default: now)')
+    .option('--to <list.csv>', 'send to the readers of a CSV file instead of the database')
+    .option('--db <url>', 'the subscriber database and journal (default: $DIGEST_DATABASE_URL, else sqlite:./digest.db)')
+    .option('--smtp <url>', 'the SMTP server, as smtp://user:pass@host:587 or smtps://… (default: $DIGEST_SMTP_URL)')
+    .option('--outbox <dir>', 'where messages go when no SMTP server is set', 'outbox')
+    .option('--from <address>', 'the sender (default: from in the config, or $DIGEST_FROM)')
+    .option('--test <address...>', 'send only to these addresses, marked as a test; nothing is recorded')
+    .option('--dry-run', 'count and list who would get it; send nothing')
+    .option('--limit <n>', 'send at most this many messages in this run')
+    .option('--rate <per-second>', 'send at most this many messages a second')
+    .option('--concurrency <n>', 'SMTP connections at once', '5')
+    .option('--attempts <n>', 'tries per reader within a run for temporary failures (4xx, dropped connections)', '3')
+    .option('--retry-delay <ms>', 'the wait before the first retry; it doubles each time', '2000')
+    .option('--retry-unknown', 'send again to readers whose earlier send was interrupted before the server answered')
+    .option('-y, --yes', 'do not ask for confirmation (required without a terminal)')
+    .option('--json', 'print one JSON document with the outcome')
+    .action(async (file: string | undefined, flags: SendFlags, command: Command) => {
+      const [{ loadConfig }, { databaseUrl }, { runSend }, { terminalHooks }, { UserError }] = await Promise.all([
+        import('../config.js'),
+        import('../audience/location.js'),
+        import('../delivery/run.js'),
+        import('./terminal.js'),
+        import('../errors.js'),
+      ]);
+      const count = (name: string, value: string | undefined, min: number) => {
+        if (value === undefined) return undefined;
+        const number = Number(value);
+        if (!Number.isFinite(number) || number < min) throw new UserError(`--${name} must be a number of at least ${min}, not "${value}"`);
+        return number;
+      };
+      if (file && flags.due) throw new UserError('name an issue or use --due, not both');
+      const now = flags.now ? new Date(flags.now) : new Date();
+      if (Number.isNaN(now.getTime())) throw new UserError(`--now must be an ISO 8601 date-time, not "${flags.now}"`);
+
+      const config = await loadConfig({ path: command.optsWithGlobals().config });
+      const hooks = terminalHooks({ yes: Boolean(flags.yes), json: Boolean(flags.json) });
+      const abort = new AbortController();
+      const stop = () => abort.abort();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      try {
+        const outcomes = await runSend(
+          {
+            file,
+            due: flags.due ? { issuesDir: flags.issues, now } : undefined,
+            config,
+            databaseUrl: databaseUrl(flags.db),
+            listFile: flags.to,
+            smtpUrl: flags.smtp ?? process.env.DIGEST_SMTP_URL,
+            outbox: flags.outbox,
+            from: flags.from,
+            test: flags.test,
+            dryRun: flags.dryRun,
+            limit: count('limit', flags.limit, 0),
+            rate: count('rate', flags.rate, 0),
+            concurrency: count('concurrency', flags.concurrency, 1)!,
+            attempts: count('attempts', flags.attempts, 1)!,
+            retryDelayMs: count('retry-delay', flags.retryDelay, 0)!,
+            retryUnknown: flags.retryUnknown,
+            signal: abort.signal,
+          },
+          hooks,
+        );
+        hooks.finish();
+        report(outcomes, Boolean(flags.json), Boolean(flags.due));
+        if (abort.signal.aborted) process.exitCode = 130;
+      } finally {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+      }
+    });
+}
+
+type Outcomes = Awaited<ReturnType<typeof import('../delivery/run.js').runSend>>;
+
+function report(outcomes: Outcomes, json: boolean, due: boolean) {
+  const documents = outcomes.map((outcome) => {
+    switch (outcome.kind) {
+      case 'sent':
+        return outcome.summary;
+      case 'test':
+        return { issue: outcome.issue, test: true, sent: outcome.sent.length, recipients: outcome.sent };
+      case 'dry-run':
+        return { issue: outcome.plan.issue, dryRun: true, recipients: outcome.plan.toSend.length, alreadySent: outcome.plan.alreadyDone, excluded: outcome.plan.excluded, addresses: outcome.plan.toSend };
+      case 'declined':
+        return { issue: outcome.issue, declined: true };
+    }
+  });
+  if (json) {
+    printJson(due ? { issues: documents } : (documents[0] ?? { issues: [] }));
+    return;
+  }
+  const out = process.stdout;
+  const colour = paint(out);
+  if (!outcomes.length) out.write('nothing is due\n');
+  for (const outcome of outcomes) {
+    if (outcome.kind === 'sent') {
+      const s = outcome.summary;
+      out.write(
+        `${colour.green('✓')} ${s.issue}: ${s.sent} sent now, ${s.alreadySent} already sent, ${s.failed} failed, ${s.deferred} deferred, ${s.unknown} unknown, ${s.excluded} excluded (of ${s.recipients} readers)\n`,
+      );
+    } else if (outcome.kind === 'test') out.write(`${colour.green('✓')} test of ${outcome.issue} sent to ${outcome.sent.join(', ')}\n`);
+    else if (outcome.kind === 'declined') out.write(`not sent: ${outcome.issue}\n`);
+    else {
+      for (const address of outcome.plan.toSend) out.write(`${address}\n`);
+      out.write(`${outcome.plan.issue}: would send to ${outcome.plan.toSend.length}, already sent ${outcome.plan.alreadyDone}, excluded ${outcome.plan.excluded}\n`);
+    }
+  }
+}

@@ -1,0 +1,76 @@
+import { createInterface } from 'node:readline/promises';
+import type { SendHooks } from '../delivery/run.js';
+import type { Progress } from '../delivery/send.js';
+import { paint } from './report.js';
+
+/**
+ * The send's conversation with the person at the terminal: the confirmation, and progress as a
+ * bar with rate and ETA on a terminal, or a plain line every few seconds in CI and logs. All of it
+ * on stderr, so --json's stdout stays one document.
+ */
+export function terminalHooks(options: { yes: boolean; json: boolean }): SendHooks & { finish(): void } {
+  const out = process.stderr;
+  const colour = paint(out);
+  const fancy = Boolean(out.isTTY) && !process.env.CI;
+  let bar: { update(value: number, payload?: object): void; setTotal(total: number): void; stop(): void } | undefined;
+  let lastLine = 0;
+  let startedAt = 0;
+
+  return {
+    async confirm({ subject, readers, via }) {
+      if (options.yes) return true;
+      if (!process.stdin.isTTY || !out.isTTY) {
+        throw new (await import('../errors.js')).UserError(`about to send "${subject}" to ${readers.toLocaleString('en')} readers via ${via}: add --yes to confirm without a terminal`, {
+          code: 'confirmation-required',
+        });
+      }
+      const prompt = createInterface({ input: process.stdin, output: out });
+      try {
+        const answer = await prompt.question(`Send "${subject}" to ${readers.toLocaleString('en')} readers via ${via}? [y/N] `);
+        return /^y(es)?$/i.test(answer.trim());
+      } finally {
+        prompt.close();
+      }
+    },
+    started(issue, subject, readers, via) {
+      startedAt = performance.now();
+      out.write(`${colour.bold('sending')} "${subject}" (${issue}) to ${readers.toLocaleString('en')} readers via ${via}\n`);
+    },
+    async progress(_issue, progress) {
+      if (fancy) {
+        if (!bar) bar = await makeBar(progress.total);
+        bar?.update(progress.done, { sent: progress.sent, failed: progress.failed, deferred: progress.deferred });
+        return;
+      }
+      const now = performance.now();
+      if (now - lastLine >= 5000 || progress.done === progress.total) {
+        lastLine = now;
+        out.write(`${line(progress, (now - startedAt) / 1000)}\n`);
+      }
+    },
+    notice(message) {
+      out.write(`${colour.yellow('note')} ${message}\n`);
+    },
+    finish() {
+      bar?.stop();
+    },
+  };
+}
+
+let makingBar: Promise<unknown> | undefined;
+
+async function makeBar(total: number) {
+  makingBar ??= import('cli-progress');
+  const { SingleBar, Presets } = (await makingBar) as typeof import('cli-progress');
+  const bar = new SingleBar(
+    { format: ' {bar} {percentage}% | {value}/{total} | {sent} sent, {failed} failed, {deferred} deferred | ETA {eta_formatted}', stream: process.stderr, hideCursor: true },
+    Presets.shades_classic,
+  );
+  bar.start(total, 0, { sent: 0, failed: 0, deferred: 0 });
+  return bar;
+}
+
+function line(progress: Progress, seconds: number): string {
+  const rate = seconds > 0 ? progress.sent / seconds : 0;
+  return `${progress.done}/${progress.total} done: ${progress.sent} sent, ${progress.failed} failed, ${progress.deferred} deferred (${rate.toFixed(0)}/s)`;
+}

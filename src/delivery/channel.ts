@@ -1,0 +1,147 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import nodemailer from 'nodemailer';
+import SMTPConnection from 'nodemailer/lib/smtp-connection';
+import { UserError } from '../errors.js';
+import { writeFileAtomic } from '../fs.js';
+import type { OutgoingMessage } from './message.js';
+
+/**
+ * Where the built messages of a send go: an SMTP server through a pool of connections, or the
+ * outbox folder, one .eml file per reader. Only the description is ever printed: no credentials.
+ */
+export interface Channel {
+  readonly description: string;
+  readonly real: boolean;
+  /** Whether addresses with non-ASCII characters can be delivered (SMTPUTF8). */
+  readonly internationalOk: boolean;
+  deliver(message: OutgoingMessage, key: string): Promise<{ reply: string }>;
+  close(): void;
+}
+
+/** What an attempt's failure means for the reader. */
+export type Verdict =
+  | { kind: 'retry'; reply: string }
+  | { kind: 'failed'; reply: string; bounce: boolean }
+  | { kind: 'fatal'; reply: string };
+
+export function outboxChannel(folder: string, slug: string): Channel {
+  return {
+    description: `the outbox (${folder})`,
+    real: false,
+    internationalOk: true,
+    async deliver(message, key) {
+      // One file per reader, named by the reader: a rerun rewrites it rather than adding a second.
+      const name = `${createHash('sha256').update(key).digest('hex').slice(0, 24)}.eml`;
+      await writeFileAtomic(join(folder, slug, name), message.raw);
+      return { reply: `written to ${join(folder, slug, name)}` };
+    },
+    close() {},
+  };
+}
+
+export interface SmtpOptions {
+  url: string;
+  concurrency: number;
+  dkim?: { domainName: string; keySelector: string; privateKey: string };
+}
+
+/** The headers a DKIM signature must cover; nodemailer's default list leaves out the one-click pair. */
+export const SIGNED_HEADERS = 'From:To:Subject:Date:Message-ID:MIME-Version:Content-Type:List-Id:List-Unsubscribe:List-Unsubscribe-Post';
+
+/**
+ * Opens an SMTP channel after one probe connection: a server that is down or refuses the
+ * credentials is reported before anything is sent or recorded, and the probe learns whether the
+ * server takes internationalised addresses.
+ */
+export async function smtpChannel(options: SmtpOptions): Promise<Channel> {
+  const parsed = new URL(options.url);
+  const description = `${parsed.protocol.replace(':', '')}://${parsed.hostname}${parsed.port ? `:${parsed.port}` : ''}`;
+  const internationalOk = await probe(options.url, description);
+  const transport = nodemailer.createTransport(
+    {
+      url: options.url,
+      pool: true,
+      maxConnections: options.concurrency,
+      maxMessages: 500,
+      // RFC 5321 gives the server ten minutes to answer the end of DATA. Giving up sooner risks
+      // resending a message that was in fact accepted: a duplicate.
+      socketTimeout: 10 * 60_000,
+      ...(options.dkim ? { dkim: { ...options.dkim, headerFieldNames: SIGNED_HEADERS } } : {}),
+    } as never,
+  );
+  return {
+    description,
+    real: true,
+    internationalOk,
+    async deliver(message) {
+      const info = await transport.sendMail({ envelope: message.envelope, raw: message.raw });
+      return { reply: String(info.response ?? '') };
+    },
+    close() {
+      transport.close();
+    },
+  };
+}
+
+async function probe(url: string, description: string): Promise<boolean> {
+  const parsed = new URL(url);
+  const secure = parsed.protocol === 'smtps:';
+  const connection = new SMTPConnection({
+    host: parsed.hostname,
+    port: Number(parsed.port || (secure ? 465 : 587)),
+    secure,
+    connectionTimeout: 15_000,
+    greetingTimeout: 15_000,
+  });
+  try {
+    await new Promise<void>((ready, fail) => {
+      connection.once('error', fail);
+      connection.connect(() => ready());
+    });
+    if (parsed.username) {
+      await new Promise<void>((done, fail) =>
+        connection.login({ user: decodeURIComponent(parsed.username), pass: decodeURIComponent(parsed.password) }, (error) => (error ? fail(error) : done())),
+      );
+    }
+    // nodemailer keeps the EHLO extensions on the connection; it has no public accessor for them.
+    return ((connection as unknown as { _supportedExtensions?: string[] })._supportedExtensions ?? []).includes('SMTPUTF8');
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    const reason =
+      code === 'EAUTH'
+        ? 'the server refused the username or password'
+        : code === 'ECONNREFUSED' || (error as Error).message.includes('ECONNREFUSED')
+          ? 'nothing is listening there'
+          : (error as Error).message.replace(/\s+/g, ' ');
+    throw new UserError(`cannot send through ${description}: ${reason}`, { code: 'smtp-unavailable', cause: error });
+  } finally {
+    connection.close();
+  }
+}
+
+/**
+ * 5xx is final and a 5.1.x (no such mailbox) marks the address bounced; 4xx, a dropped connection
+ * or a timeout may pass, so they are tried again; refused credentials stop the whole send.
+ */
+export function classify(error: unknown): Verdict {
+  const { responseCode, response, code, message } = error as { responseCode?: number; response?: string; code?: string; message?: string };
+  const reply = (response ?? message ?? String(error)).replace(/\s+/g, ' ').trim();
+  if (code === 'EAUTH') return { kind: 'fatal', reply: `the server refused the credentials: ${reply}` };
+  if (responseCode && responseCode >= 500) {
+    const bounce = /^5\d\d[ -]5\.1\.\d/.test(reply) || ([550, 551, 553].includes(responseCode) && /\b5\.1\.\d\b/.test(reply));
+    return { kind: 'failed', reply, bounce };
+  }
+  return { kind: 'retry', reply };
+}
+
+/** DKIM settings from the environment: a key (PEM text or a file path), a selector and a domain. */
+export function dkimFromEnvironment(senderDomain: string): SmtpOptions['dkim'] {
+  const key = process.env.DIGEST_DKIM_PRIVATE_KEY;
+  if (!key) return undefined;
+  const selector = process.env.DIGEST_DKIM_SELECTOR;
+  if (!selector) throw new UserError('DIGEST_DKIM_SELECTOR must be set with DIGEST_DKIM_PRIVATE_KEY', { code: 'invalid-dkim' });
+  const privateKey = key.includes('-----BEGIN') ? key : readFileSync(key, 'utf8');
+  return { domainName: process.env.DIGEST_DKIM_DOMAIN ?? senderDomain, keySelector: selector, privateKey };
+}

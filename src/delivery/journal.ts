@@ -1,0 +1,325 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { sql, type Kysely } from 'kysely';
+import type { Dialect } from '../audience/sql/dialect.js';
+
+/**
+ * The send journal: for each (issue, reader) one row whose state says whether that reader has been
+ * sent the issue. It lives in the subscriber database, so the list, the journal and every process
+ * sending from them agree on one truth.
+ *
+ *   pending ──claim──▶ (leased) ──▶ sending ──▶ sent | failed | deferred
+ *                                      │
+ *                                      └─ process died before SMTP answered ──▶ unknown
+ *
+ * `sending` is written, and committed, before a message is handed to SMTP. A row found in
+ * `sending` whose owner is gone was handed over and its answer lost: it becomes `unknown` and is
+ * not sent again unless asked, because a second copy in a reader's inbox is worse than a report.
+ */
+export type JournalState = 'pending' | 'sending' | 'sent' | 'failed' | 'deferred' | 'unknown';
+
+interface JournalTable {
+  issue: string;
+  email_key: string;
+  email: string;
+  name: string | null;
+  attributes: string;
+  state: JournalState;
+  attempts: number;
+  lease_owner: string | null;
+  lease_until: string | null;
+  message_id: string | null;
+  reply: string | null;
+  updated_at: string;
+}
+
+interface SendsTable {
+  issue: string;
+  subject: string;
+  started_at: string;
+  enqueued_at: string | null;
+  completed_at: string | null;
+  /** Readers the list held who were not enqueued: unsubscribed, bounced, erased, wrong tags. */
+  excluded: number;
+}
+
+interface JournalDatabase {
+  send_journal: JournalTable;
+  sends: SendsTable;
+}
+
+export interface JournalEntry {
+  key: string;
+  email: string;
+  name: string | null;
+  attributes: Record<string, unknown>;
+  attempts: number;
+}
+
+export type StateCounts = Record<JournalState, number>;
+
+export function emptyStateCounts(): StateCounts {
+  return { pending: 0, sending: 0, sent: 0, failed: 0, deferred: 0, unknown: 0 };
+}
+
+/** A claim covers a batch long enough to send it; `sending` rows keep theirs past the DATA timeout. */
+const CLAIM_MS = 5 * 60_000;
+const SENDING_MS = 15 * 60_000;
+
+/** Who holds a lease: host and process, so a dead process on this host is recognised at once. */
+export function workerId(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+}
+
+export class Journal {
+  private readonly db: Kysely<JournalDatabase>;
+
+  constructor(
+    private readonly dialect: Dialect,
+    readonly owner: string = workerId(),
+  ) {
+    this.db = dialect.db as unknown as Kysely<JournalDatabase>;
+  }
+
+  /** Records that a send of this issue has begun; returns whether its audience was fully enqueued already. */
+  async begin(issue: string, subject: string, now = new Date()): Promise<{ enqueued: boolean; completed: boolean; excluded: number }> {
+    await this.db
+      .insertInto('sends')
+      .values({ issue, subject, started_at: now.toISOString(), enqueued_at: null, completed_at: null, excluded: 0 })
+      .onConflict((conflict) => conflict.column('issue').doNothing())
+      .execute();
+    const row = await this.db.selectFrom('sends').selectAll().where('issue', '=', issue).executeTakeFirstOrThrow();
+    return { enqueued: row.enqueued_at !== null, completed: row.completed_at !== null, excluded: Number(row.excluded) };
+  }
+
+  /** Adds readers as pending; a reader already in the journal for this issue is left as it is. */
+  async enqueue(issue: string, readers: { email: string; key: string; name: string | null; attributes: Record<string, unknown> }[], now = new Date()) {
+    if (!readers.length) return;
+    const at = now.toISOString();
+    await this.dialect.transaction(async () => {
+      const db = this.dialect.db as unknown as Kysely<JournalDatabase>;
+      // Chunks keep each statement under both databases' limits on bound parameters.
+      for (let i = 0; i < readers.length; i += 500) {
+        await db
+          .insertInto('send_journal')
+          .values(
+            readers.slice(i, i + 500).map((reader) => ({
+              issue,
+              email_key: reader.key,
+              email: reader.email,
+              name: reader.name,
+              attributes: JSON.stringify(reader.attributes ?? {}),
+              state: 'pending' as const,
+              attempts: 0,
+              lease_owner: null,
+              lease_until: null,
+              message_id: null,
+              reply: null,
+              updated_at: at,
+            })),
+          )
+          .onConflict((conflict) => conflict.columns(['issue', 'email_key']).doNothing())
+          .execute();
+      }
+    });
+  }
+
+  async markEnqueued(issue: string, excluded: number, now = new Date()): Promise<void> {
+    await this.db.updateTable('sends').set({ enqueued_at: now.toISOString(), excluded }).where('issue', '=', issue).where('enqueued_at', 'is', null).execute();
+  }
+
+  async markCompleted(issue: string, now = new Date()): Promise<void> {
+    await this.db.updateTable('sends').set({ completed_at: now.toISOString() }).where('issue', '=', issue).where('completed_at', 'is', null).execute();
+  }
+
+  /**
+   * Settles what dead workers left. Their claimed rows become claimable again; their `sending` rows
+   * become `unknown`. A worker is dead when its lease has run out, or, on this host, when its
+   * process no longer exists.
+   */
+  async recover(issue: string, now = new Date()): Promise<{ unknown: number; released: number }> {
+    const at = now.toISOString();
+    const owners = await this.db
+      .selectFrom('send_journal')
+      .select('lease_owner')
+      .distinct()
+      .where('issue', '=', issue)
+      .where('lease_owner', 'is not', null)
+      .where('lease_owner', '!=', this.owner)
+      .execute();
+    const dead = owners.map((row) => row.lease_owner!).filter((owner) => deadOnThisHost(owner));
+    let unknown = 0;
+    let released = 0;
+    const lapsed = (query: any) =>
+      query.where((eb: any) => eb.or([eb('lease_until', '<', at), ...(dead.length ? [eb('lease_owner', 'in', dead)] : [])]));
+    unknown += Number(
+      (
+        await lapsed(
+          this.db
+            .updateTable('send_journal')
+            .set({ state: 'unknown', lease_owner: null, lease_until: null, updated_at: at, reply: 'the sending process stopped before the SMTP server answered' })
+            .where('issue', '=', issue)
+            .where('state', '=', 'sending'),
+        ).executeTakeFirst()
+      ).numUpdatedRows,
+    );
+    released += Number(
+      (
+        await lapsed(
+          this.db
+            .updateTable('send_journal')
+            .set({ lease_owner: null, lease_until: null })
+            .where('issue', '=', issue)
+            .where('state', 'in', ['pending', 'deferred'])
+            .where('lease_owner', 'is not', null),
+        ).executeTakeFirst()
+      ).numUpdatedRows,
+    );
+    return { unknown, released };
+  }
+
+  /** `--retry-unknown`: the editor has checked and wants those readers tried again. */
+  async retryUnknown(issue: string, now = new Date()): Promise<number> {
+    const result = await this.db
+      .updateTable('send_journal')
+      .set({ state: 'pending', updated_at: now.toISOString() })
+      .where('issue', '=', issue)
+      .where('state', '=', 'unknown')
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  /**
+   * Takes up to `limit` readers to send to. On PostgreSQL, FOR UPDATE SKIP LOCKED lets several
+   * processes claim side by side without waiting on or taking each other's rows; SQLite has one
+   * writer at a time, which serialises claims by itself. Deferred readers are retried in a later
+   * run, not in the one that deferred them.
+   */
+  async claim(issue: string, limit: number, runStarted: Date, now = new Date()): Promise<JournalEntry[]> {
+    const at = now.toISOString();
+    const until = new Date(now.getTime() + CLAIM_MS).toISOString();
+    const lock = this.dialect.kind === 'postgres' ? sql`FOR UPDATE SKIP LOCKED` : sql``;
+    const rows = await this.dialect.transaction(async () => {
+      const result = await sql<JournalTable>`
+        UPDATE send_journal SET lease_owner = ${this.owner}, lease_until = ${until}
+        WHERE issue = ${issue} AND email_key IN (
+          SELECT email_key FROM send_journal
+          WHERE issue = ${issue}
+            AND (state = 'pending' OR (state = 'deferred' AND updated_at < ${runStarted.toISOString()}))
+            AND (lease_owner IS NULL OR lease_until < ${at})
+          ORDER BY email_key
+          LIMIT ${limit}
+          ${lock}
+        )
+        RETURNING email_key, email, name, attributes, attempts`.execute(this.dialect.db);
+      return result.rows;
+    });
+    return rows.map((row) => ({
+      key: row.email_key,
+      email: row.email,
+      name: row.name,
+      attributes: JSON.parse(row.attributes) as Record<string, unknown>,
+      attempts: Number(row.attempts),
+    }));
+  }
+
+  /**
+   * Written and committed before the message goes to SMTP. Returns false if this worker no longer
+   * holds the reader (its lease ran out and another took it): then it must not send.
+   */
+  async markSending(issue: string, key: string, now = new Date()): Promise<boolean> {
+    const result = await this.db
+      .updateTable('send_journal')
+      .set((eb) => ({
+        state: 'sending' as const,
+        attempts: eb('attempts', '+', 1),
+        lease_until: new Date(now.getTime() + SENDING_MS).toISOString(),
+        updated_at: now.toISOString(),
+      }))
+      .where('issue', '=', issue)
+      .where('email_key', '=', key)
+      .where('lease_owner', '=', this.owner)
+      .where('state', 'in', ['pending', 'deferred'])
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  /** The outcome of one attempt. `pending` puts the reader back for a retry later in this run. */
+  async settle(issue: string, key: string, state: Exclude<JournalState, 'sending' | 'unknown'>, detail: { reply?: string; messageId?: string }, now = new Date()) {
+    const release = state !== 'pending';
+    await this.db
+      .updateTable('send_journal')
+      .set({
+        state,
+        reply: detail.reply?.slice(0, 1000) ?? null,
+        message_id: detail.messageId ?? null,
+        updated_at: now.toISOString(),
+        ...(release ? { lease_owner: null, lease_until: null } : {}),
+      })
+      .where('issue', '=', issue)
+      .where('email_key', '=', key)
+      .where('lease_owner', '=', this.owner)
+      .execute();
+  }
+
+  /** Gives back readers claimed but not attempted (`--limit` reached, or a stop). */
+  async release(issue: string, keys: string[]): Promise<void> {
+    if (!keys.length) return;
+    await this.db
+      .updateTable('send_journal')
+      .set({ lease_owner: null, lease_until: null })
+      .where('issue', '=', issue)
+      .where('email_key', 'in', keys)
+      .where('lease_owner', '=', this.owner)
+      .where('state', 'in', ['pending', 'deferred'])
+      .execute();
+  }
+
+  async counts(issue: string): Promise<StateCounts> {
+    const rows = await this.db
+      .selectFrom('send_journal')
+      .select(['state', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('issue', '=', issue)
+      .groupBy('state')
+      .execute();
+    const counts = emptyStateCounts();
+    for (const row of rows) counts[row.state] = Number(row.n);
+    return counts;
+  }
+
+  async issues(): Promise<SendsTable[]> {
+    return this.db.selectFrom('sends').selectAll().orderBy('started_at', 'desc').execute();
+  }
+
+  async entries(issue: string, states: JournalState[]): Promise<{ email: string; state: JournalState; reply: string | null; attempts: number }[]> {
+    return this.db
+      .selectFrom('send_journal')
+      .select(['email', 'state', 'reply', 'attempts'])
+      .where('issue', '=', issue)
+      .where('state', 'in', states)
+      .orderBy('email_key')
+      .execute();
+  }
+
+  async send(issue: string): Promise<SendsTable | undefined> {
+    return this.db.selectFrom('sends').selectAll().where('issue', '=', issue).executeTakeFirst();
+  }
+
+  /** The states of these readers for an issue, for a plan that writes nothing. */
+  async statesOf(issue: string, keys: string[]): Promise<Map<string, JournalState>> {
+    if (!keys.length) return new Map();
+    const rows = await this.db.selectFrom('send_journal').select(['email_key', 'state']).where('issue', '=', issue).where('email_key', 'in', keys).execute();
+    return new Map(rows.map((row) => [row.email_key, row.state]));
+  }
+}
+
+function deadOnThisHost(owner: string): boolean {
+  const [host, pid] = owner.split(':');
+  if (host !== hostname() || !pid) return false;
+  try {
+    process.kill(Number(pid), 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}

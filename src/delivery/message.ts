@@ -1,0 +1,154 @@
+import { createHash, randomBytes } from 'node:crypto';
+import addressparser from 'nodemailer/lib/addressparser';
+import * as mimeFuncs from 'nodemailer/lib/mime-funcs';
+import * as qp from 'nodemailer/lib/qp';
+import { UserError } from '../errors.js';
+import type { Edition } from '../render/index.js';
+import { compileMerge, type Merge } from '../render/merge.js';
+import { sealUnsubscribe, unsubscribeUrl, type UnsubscribeKey } from './unsubscribe.js';
+
+/** A reader as the journal holds them. */
+export interface Recipient {
+  email: string;
+  name: string | null;
+  attributes: Record<string, unknown>;
+}
+
+export interface MessageSettings {
+  /** `"The Valley Ledger" <briefing@valleyledger.example>` */
+  from: string;
+  newsletter: string;
+  /** The https base of the unsubscribe endpoint; each reader's token follows it. */
+  unsubscribeBase: string;
+  unsubscribeMailto?: string;
+  key: UnsubscribeKey;
+  test?: boolean;
+}
+
+export interface OutgoingMessage {
+  raw: Buffer;
+  messageId: string;
+  envelope: { from: string; to: string[] };
+}
+
+/**
+ * Builds each reader's message by splicing: everything the readers share (the From and List-Id
+ * headers, the MIME structure, the compiled merges of the HTML and text) is prepared once per
+ * issue; per reader only the merge runs, then the parts are encoded (base64 for the HTML, which
+ * Buffer does natively; quoted-printable for the text, which stays readable) and joined.
+ */
+export class MessageFactory {
+  private readonly html: Merge;
+  private readonly text: Merge;
+  private readonly subject: Merge;
+  private readonly fixedHeaders: string;
+  private readonly boundary = `digest-${randomBytes(12).toString('hex')}`;
+  private readonly sender: { name: string; address: string };
+  private readonly domain: string;
+
+  constructor(
+    private readonly edition: Edition,
+    private readonly settings: MessageSettings,
+  ) {
+    const [sender] = addressparser(settings.from, { flatten: true }) as { name: string; address: string }[];
+    if (!sender?.address || !/^[^@\s]+@[^@\s]+$/.test(sender.address)) {
+      throw new UserError(`the sender "${settings.from}" is not an email address: set from: in the config or DIGEST_FROM`, { code: 'invalid-from' });
+    }
+    this.sender = sender;
+    this.domain = sender.address.split('@')[1]!.toLowerCase();
+    this.html = compileMerge(edition.html);
+    this.text = compileMerge(edition.text, 'text');
+    this.subject = compileMerge(edition.subject, 'text');
+    this.fixedHeaders = [
+      header('From', mailbox(this.sender.name, this.sender.address)),
+      header('List-Id', `${phrase(settings.newsletter)} <${slugify(settings.newsletter)}.${this.domain}>`),
+      'MIME-Version: 1.0',
+      `Content-Type: multipart/alternative; boundary="${this.boundary}"`,
+      ...(settings.test ? ['X-Digest-Test: yes'] : []),
+    ].join('\r\n');
+  }
+
+  get senderAddress(): string {
+    return this.sender.address;
+  }
+
+  /** Stable for a reader and an issue, so a retried message is recognisable as the same one. */
+  messageId(key: string): string {
+    const hash = createHash('sha256').update(`${this.edition.meta.slug}\0${key}`).digest('hex').slice(0, 32);
+    return `<${hash}.${this.edition.meta.slug}@${this.domain}>`;
+  }
+
+  build(recipient: Recipient, key: string, now = new Date()): OutgoingMessage {
+    const token = sealUnsubscribe({ email: recipient.email, issue: this.edition.meta.slug }, this.settings.key);
+    const unsubscribe = unsubscribeUrl(this.settings.unsubscribeBase, token);
+    const reader = {
+      subscriber: {
+        email: recipient.email,
+        name: recipient.name ?? undefined,
+        first_name: recipient.name?.trim().split(/\s+/)[0] || undefined,
+        attributes: recipient.attributes,
+      },
+      unsubscribe_url: unsubscribe,
+    };
+    const subject = `${this.settings.test ? '[TEST] ' : ''}${this.subject(reader)}`;
+    const messageId = this.messageId(key);
+    const listUnsubscribe = [`<${unsubscribe}>`, ...(this.settings.unsubscribeMailto ? [`<mailto:${this.settings.unsubscribeMailto}?subject=unsubscribe>`] : [])];
+
+    const head = [
+      this.fixedHeaders,
+      header('To', mailbox(recipient.name ?? '', recipient.email)),
+      header('Subject', mimeFuncs.encodeWords(oneLine(subject), 'Q', 52)),
+      `Date: ${now.toUTCString().replace(/GMT$/, '+0000')}`,
+      `Message-ID: ${messageId}`,
+      header('List-Unsubscribe', listUnsubscribe.join(', ')),
+      'List-Unsubscribe-Post: List-Unsubscribe=One-Click',
+    ].join('\r\n');
+
+    const text = qp.wrap(qp.encode(this.text(reader).replace(/\r?\n/g, '\r\n')), 76);
+    const html = Buffer.from(this.html(reader), 'utf8').toString('base64').replace(/.{76}(?=.)/g, '$&\r\n');
+    const body = [
+      `--${this.boundary}`,
+      'Content-Type: text/plain; charset=utf-8',
+      'Content-Transfer-Encoding: quoted-printable',
+      '',
+      text,
+      `--${this.boundary}`,
+      'Content-Type: text/html; charset=utf-8',
+      'Content-Transfer-Encoding: base64',
+      '',
+      html,
+      `--${this.boundary}--`,
+      '',
+    ].join('\r\n');
+    return {
+      raw: Buffer.from(`${head}\r\n\r\n${body}`, 'utf8'),
+      messageId,
+      envelope: { from: this.sender.address, to: [recipient.email] },
+    };
+  }
+}
+
+/** No field from a subscriber record or the front matter can end a header line early. */
+function oneLine(value: string): string {
+  return value.replace(/[\r\n\t\v\f\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').trim();
+}
+
+function header(name: string, value: string): string {
+  return mimeFuncs.foldLines(`${name}: ${value}`, 76).replace(/\r?\n$/, '');
+}
+
+/** `"Name" <address>`, the name encoded (RFC 2047) when it is not plain ASCII. */
+function mailbox(name: string, address: string): string {
+  const clean = oneLine(name);
+  return clean ? `${phrase(clean)} <${address}>` : `<${address}>`;
+}
+
+function phrase(value: string): string {
+  const clean = oneLine(value);
+  if (/^[\x20-\x7e]*$/.test(clean)) return mimeFuncs.quoteString(clean);
+  return mimeFuncs.encodeWord(clean, 'Q', 52);
+}
+
+function slugify(value: string): string {
+  return value.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'newsletter';
+}

@@ -1,0 +1,170 @@
+import { resolve } from 'node:path';
+import type { ResolvedConfig } from '../config.js';
+import { UserError, isUserError } from '../errors.js';
+import { loadIssue } from '../issue/load.js';
+import { renderIssue, TemplateCache, type Edition } from '../render/index.js';
+import { issueFiles } from '../build.js';
+import { outboxChannel, smtpChannel, dkimFromEnvironment, type Channel } from './channel.js';
+import { Journal } from './journal.js';
+import { MessageFactory } from './message.js';
+import { dueIssues } from './schedule.js';
+import { planSend, sendIssue, type Progress, type SendPlan, type SendSummary } from './send.js';
+import { unsubscribeKey } from './unsubscribe.js';
+import { randomBytes } from 'node:crypto';
+import type { Dialect } from '../audience/sql/dialect.js';
+import type { SubscriberStore } from '../audience/store.js';
+
+/** A `digest send` as the command line asked for it. */
+export interface SendRequest {
+  file?: string;
+  due?: { issuesDir?: string; now: Date };
+  config: ResolvedConfig;
+  databaseUrl: string;
+  listFile?: string;
+  smtpUrl?: string;
+  outbox: string;
+  from?: string;
+  test?: string[];
+  dryRun?: boolean;
+  limit?: number;
+  rate?: number;
+  concurrency: number;
+  attempts: number;
+  retryDelayMs: number;
+  retryUnknown?: boolean;
+  signal?: AbortSignal;
+}
+
+/** What the command line supplies: the question to the editor, and where progress goes. */
+export interface SendHooks {
+  /** Asked before a real send; false stops it. */
+  confirm(question: { subject: string; readers: number; via: string }): Promise<boolean>;
+  progress(issue: string, progress: Progress): void;
+  notice(message: string): void;
+  started(issue: string, subject: string, readers: number, via: string): void;
+}
+
+export type SendOutcome =
+  | { kind: 'sent'; summary: SendSummary }
+  | { kind: 'test'; issue: string; sent: string[] }
+  | { kind: 'dry-run'; plan: SendPlan }
+  | { kind: 'declined'; issue: string };
+
+export async function runSend(request: SendRequest, hooks: SendHooks): Promise<SendOutcome[]> {
+  const from = request.from ?? request.config.from;
+  if (!from) throw new UserError('no sender: set from: in the config, DIGEST_FROM, or --from', { code: 'missing-from' });
+  const files = request.due ? await dueFiles(request, hooks) : [required(request.file)];
+  const templates = new TemplateCache();
+  const outcomes: SendOutcome[] = [];
+  for (const file of files) {
+    const edition = await renderIssue(await loadIssue(file), request.config, templates);
+    const errors = edition.diagnostics.filter((d) => d.severity === 'error');
+    if (errors.length) {
+      const first = errors[0]!;
+      throw new UserError(`${first.code}: ${first.message} (digest check lists everything; nothing was sent)`, { file: first.file, line: first.line, code: first.code });
+    }
+    outcomes.push(await sendOne(edition, from, request, hooks));
+  }
+  return outcomes;
+}
+
+async function sendOne(edition: Edition, from: string, request: SendRequest, hooks: SendHooks): Promise<SendOutcome> {
+  const issue = edition.meta.slug;
+  const channel = await openChannel(request, from, edition.meta.slug);
+  if (request.test) {
+    try {
+      return { kind: 'test', issue, sent: await sendTests(edition, from, request, channel) };
+    } finally {
+      channel.close();
+    }
+  }
+  const { openStore, openSource } = await import('../audience/open.js');
+  const store = (await openStore(request.databaseUrl)) as SubscriberStore & { dialect: Dialect };
+  const list = request.listFile ? await openSource(resolve(request.listFile)) : undefined;
+  try {
+    if (request.dryRun) {
+      channel.close();
+      return { kind: 'dry-run', plan: await planSend({ edition, store, list }) };
+    }
+    if (request.due) {
+      const earlier = await new Journal(store.dialect).send(issue);
+      if (earlier?.completed_at) {
+        channel.close();
+        return { kind: 'sent', summary: await finishedSummary(store, issue, earlier.excluded) };
+      }
+    }
+    const plan = await planSend({ edition, store, list });
+    if (channel.real && plan.toSend.length && !(await hooks.confirm({ subject: edition.subject, readers: plan.toSend.length, via: channel.description }))) {
+      channel.close();
+      return { kind: 'declined', issue };
+    }
+    hooks.started(issue, edition.subject, plan.toSend.length, channel.description);
+    const summary = await sendIssue({
+      edition,
+      config: request.config,
+      store,
+      list,
+      channel,
+      from,
+      secret: process.env.DIGEST_SECRET,
+      limit: request.limit,
+      rate: request.rate,
+      concurrency: request.concurrency,
+      attempts: request.attempts,
+      retryDelayMs: request.retryDelayMs,
+      retryUnknown: request.retryUnknown,
+      signal: request.signal,
+      onProgress: (progress) => hooks.progress(issue, progress),
+      onNotice: hooks.notice,
+    });
+    return { kind: 'sent', summary };
+  } finally {
+    await list?.close();
+    await store.close();
+  }
+}
+
+async function finishedSummary(store: SubscriberStore & { dialect: Dialect }, issue: string, excluded: number): Promise<SendSummary> {
+  const counts = await new Journal(store.dialect).counts(issue);
+  const recipients = Object.values(counts).reduce((a, b) => a + b, 0);
+  return { issue, recipients, sent: 0, alreadySent: counts.sent, failed: counts.failed, deferred: counts.deferred, unknown: counts.unknown, excluded };
+}
+
+async function openChannel(request: SendRequest, from: string, slug: string): Promise<Channel> {
+  if (!request.smtpUrl) return outboxChannel(resolve(request.outbox), slug);
+  const domain = from.replace(/.*@/, '').replace(/>.*$/, '').trim().toLowerCase();
+  return smtpChannel({ url: request.smtpUrl, concurrency: request.concurrency, dkim: dkimFromEnvironment(domain) });
+}
+
+/** `--test`: the given addresses only, subject marked, nothing recorded in the journal. */
+async function sendTests(edition: Edition, from: string, request: SendRequest, channel: Channel): Promise<string[]> {
+  const secret = process.env.DIGEST_SECRET;
+  const factory = new MessageFactory(edition, {
+    from,
+    newsletter: request.config.name,
+    unsubscribeBase: request.config.unsubscribeUrl ?? 'https://unsubscribe.invalid/unsubscribe',
+    unsubscribeMailto: request.config.unsubscribeMailto,
+    key: unsubscribeKey(secret ?? randomBytes(32).toString('hex')),
+    test: true,
+  });
+  const sent: string[] = [];
+  for (const email of request.test!) {
+    await channel.deliver(factory.build({ email, name: null, attributes: {} }, `test:${email}`), `test:${email}`);
+    sent.push(email);
+  }
+  return sent;
+}
+
+async function dueFiles(request: SendRequest, hooks: SendHooks): Promise<string[]> {
+  const folder = request.due!.issuesDir ? resolve(request.due!.issuesDir) : request.config.issuesDir;
+  const files = await issueFiles([], { ...request.config, issuesDir: folder });
+  return dueIssues(files, request.due!.now, (file, error) => {
+    if (!isUserError(error)) throw error;
+    hooks.notice(`skipping ${file}: ${error.located}`);
+  });
+}
+
+function required(file: string | undefined): string {
+  if (!file) throw new UserError('name the issue to send, or use --due to send whatever has come due', { code: 'missing-issue' });
+  return file;
+}

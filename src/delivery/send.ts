@@ -1,0 +1,304 @@
+import { randomBytes } from 'node:crypto';
+import { emailKey } from '../audience/key.js';
+import type { Subscriber, SubscriberSource, SubscriberStore } from '../audience/store.js';
+import type { Dialect } from '../audience/sql/dialect.js';
+import type { ResolvedConfig } from '../config.js';
+import { UserError } from '../errors.js';
+import type { Edition } from '../render/index.js';
+import { classify, type Channel } from './channel.js';
+import { Journal, type JournalEntry, type StateCounts } from './journal.js';
+import { MessageFactory } from './message.js';
+import { unsubscribeKey } from './unsubscribe.js';
+
+export interface SendOptions {
+  edition: Edition;
+  config: ResolvedConfig;
+  /** The database: subscribers (unless `list` is given), suppressions and the journal. */
+  store: SubscriberStore & { dialect: Dialect };
+  /** A CSV list to send to instead of the database's subscribers. */
+  list?: SubscriberSource;
+  channel: Channel;
+  from: string;
+  secret?: string;
+  limit?: number;
+  /** Messages per second at most, across all connections. */
+  rate?: number;
+  concurrency: number;
+  /** Attempts per reader within one run for replies that may pass (4xx, dropped connections). */
+  attempts: number;
+  /** The first wait before trying a reader again; it doubles each time. */
+  retryDelayMs: number;
+  retryUnknown?: boolean;
+  signal?: AbortSignal;
+  onProgress?: (progress: Progress) => void;
+  onNotice?: (notice: string) => void;
+}
+
+export interface Progress {
+  done: number;
+  total: number;
+  sent: number;
+  failed: number;
+  deferred: number;
+}
+
+export interface SendSummary {
+  issue: string;
+  recipients: number;
+  sent: number;
+  alreadySent: number;
+  failed: number;
+  deferred: number;
+  unknown: number;
+  excluded: number;
+}
+
+/** What a send would do, worked out without writing anything: for --dry-run and the confirmation. */
+export interface SendPlan {
+  issue: string;
+  toSend: string[];
+  alreadyDone: number;
+  excluded: number;
+}
+
+/** The readers a list holds for an issue: subscribed, not suppressed in the database, in its audience. */
+async function* audience(options: Pick<SendOptions, 'edition' | 'store' | 'list'>): AsyncGenerator<{ readers: Subscriber[]; excluded: number }> {
+  const tags = options.edition.meta.audience;
+  const source: SubscriberSource = options.list ?? options.store;
+  let chunk: Subscriber[] = [];
+  const settle = async () => {
+    const suppressed = await options.store.suppressed(chunk.map((reader) => reader.email));
+    const readers = chunk.filter(
+      (reader) =>
+        reader.status === 'subscribed' && !suppressed.has(emailKey(reader.email)) && (tags.length === 0 || reader.tags.some((tag) => tags.includes(tag))),
+    );
+    const result = { readers, excluded: chunk.length - readers.length };
+    chunk = [];
+    return result;
+  };
+  // A database list is read already filtered; a CSV list is read whole and checked against the database.
+  for await (const reader of source.list(options.list ? {} : { status: 'subscribed' })) {
+    chunk.push(reader);
+    if (chunk.length === 1000) yield await settle();
+  }
+  if (chunk.length) yield await settle();
+}
+
+export async function planSend(options: Pick<SendOptions, 'edition' | 'store' | 'list'>): Promise<SendPlan> {
+  const journal = new Journal(options.store.dialect);
+  const issue = options.edition.meta.slug;
+  const plan: SendPlan = { issue, toSend: [], alreadyDone: 0, excluded: 0 };
+  const seen = new Set<string>();
+  for await (const { readers, excluded } of audience(options)) {
+    plan.excluded += excluded;
+    const states = await journal.statesOf(issue, readers.map((reader) => emailKey(reader.email)));
+    for (const reader of readers) {
+      const key = emailKey(reader.email);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const state = states.get(key);
+      if (state && state !== 'pending' && state !== 'deferred') plan.alreadyDone++;
+      else plan.toSend.push(reader.email);
+    }
+  }
+  return plan;
+}
+
+/**
+ * Sends an issue to every reader in its audience who has not had it: enqueue the audience once,
+ * settle what earlier runs left, then claim batches of readers and send them with a few
+ * connections at once. Safe to run again at any moment, from any number of processes.
+ */
+export async function sendIssue(options: SendOptions): Promise<SendSummary> {
+  const { edition, store, channel } = options;
+  const issue = edition.meta.slug;
+  const journal = new Journal(store.dialect);
+  const factory = new MessageFactory(edition, {
+    from: options.from,
+    newsletter: options.config.name,
+    unsubscribeBase: unsubscribeBase(options),
+    unsubscribeMailto: options.config.unsubscribeMailto,
+    key: tokenKey(options),
+  });
+
+  const runStarted = new Date();
+  const started = await journal.begin(issue, edition.subject, runStarted);
+  let excluded = started.excluded;
+  if (!started.enqueued) {
+    excluded = 0;
+    for await (const batch of audience(options)) {
+      excluded += batch.excluded;
+      await journal.enqueue(
+        issue,
+        batch.readers.map((reader) => ({ email: reader.email, key: emailKey(reader.email), name: reader.name, attributes: reader.attributes })),
+      );
+    }
+    await journal.markEnqueued(issue, excluded);
+  }
+  const recovered = await journal.recover(issue);
+  if (recovered.unknown) {
+    options.onNotice?.(`${recovered.unknown} reader(s) were being sent to when an earlier run stopped: marked unknown, not sent again (see digest status; --retry-unknown sends them)`);
+  }
+  if (options.retryUnknown) await journal.retryUnknown(issue);
+
+  const before = await journal.counts(issue);
+  const total = Object.values(before).reduce((a, b) => a + b, 0);
+  const progress: Progress = { done: before.sent + before.failed, total, sent: 0, failed: 0, deferred: 0 };
+  const pace = pacer(options.rate);
+  let budget = options.limit ?? Number.POSITIVE_INFINITY;
+  let fatal: string | undefined;
+  const queue: JournalEntry[] = [];
+  let exhausted = false;
+
+  /** Claims more readers when the queue runs low; one claim at a time for all workers. */
+  let claiming: Promise<void> | undefined;
+  const refill = () =>
+    (claiming ??= (async () => {
+      const size = Math.min(Math.max(options.concurrency * 20, 50), budget - queue.length);
+      if (size <= 0) {
+        exhausted = true;
+        return;
+      }
+      const claimed = await journal.claim(issue, size, runStarted);
+      if (!claimed.length) exhausted = true;
+      queue.push(...claimed);
+    })().finally(() => {
+      claiming = undefined;
+    }));
+
+  const stopped = () => fatal !== undefined || options.signal?.aborted === true;
+
+  const deliverOne = async (entry: JournalEntry) => {
+    for (let attempt = 1; ; attempt++) {
+      await pace();
+      if (stopped()) return journal.release(issue, [entry.key]);
+      if (!(await journal.markSending(issue, entry.key))) return; // another worker holds it now
+      if (/[^\x00-\x7f]/.test(entry.email) && !channel.internationalOk) {
+        const reply = 'the SMTP server does not offer SMTPUTF8, which this address needs';
+        await journal.settle(issue, entry.key, 'failed', { reply });
+        progress.failed++;
+        return;
+      }
+      const message = factory.build(entry, entry.key);
+      try {
+        const { reply } = await channel.deliver(message, entry.key);
+        await journal.settle(issue, entry.key, 'sent', { reply, messageId: message.messageId });
+        progress.sent++;
+        return;
+      } catch (error) {
+        const verdict = classify(error);
+        if (verdict.kind === 'fatal') {
+          // Nothing reached the server for this reader: it stays to be sent by a later run.
+          await journal.settle(issue, entry.key, 'pending', { reply: verdict.reply });
+          await journal.release(issue, [entry.key]);
+          fatal = verdict.reply;
+          return;
+        }
+        if (verdict.kind === 'failed') {
+          await journal.settle(issue, entry.key, 'failed', { reply: verdict.reply });
+          if (verdict.bounce) await markBounced(store, entry.email, verdict.reply);
+          progress.failed++;
+          return;
+        }
+        if (attempt >= options.attempts || stopped()) {
+          await journal.settle(issue, entry.key, 'deferred', { reply: verdict.reply });
+          progress.deferred++;
+          return;
+        }
+        await journal.settle(issue, entry.key, 'pending', { reply: verdict.reply });
+        await sleep(options.retryDelayMs * 2 ** (attempt - 1), options.signal);
+      }
+    }
+  };
+
+  const worker = async () => {
+    while (!stopped()) {
+      if (!queue.length) {
+        if (exhausted) return;
+        await refill();
+        continue;
+      }
+      if (budget <= 0) return;
+      budget--;
+      await deliverOne(queue.shift()!);
+      progress.done = before.sent + before.failed + progress.sent + progress.failed;
+      options.onProgress?.({ ...progress });
+    }
+  };
+
+  try {
+    await Promise.all(Array.from({ length: options.concurrency }, worker));
+  } finally {
+    await journal.release(issue, queue.splice(0).map((entry) => entry.key));
+    channel.close();
+  }
+  if (fatal) throw new UserError(`sending stopped: ${fatal}; the journal is intact, run again once fixed`, { code: 'smtp-refused' });
+
+  const after = await journal.counts(issue);
+  if (after.pending === 0 && after.deferred === 0 && after.sending === 0) await journal.markCompleted(issue);
+  return {
+    issue,
+    recipients: total,
+    sent: progress.sent,
+    alreadySent: before.sent,
+    failed: after.failed,
+    deferred: after.deferred,
+    unknown: after.unknown,
+    excluded,
+  };
+}
+
+export function stateTotals(counts: StateCounts) {
+  return { sent: counts.sent, failed: counts.failed, deferred: counts.deferred, unknown: counts.unknown, pending: counts.pending + counts.sending };
+}
+
+/**
+ * Real sends need DIGEST_SECRET, so readers' links can be verified by `digest serve`. The outbox is
+ * a rehearsal: without a secret its links are sealed with a throwaway key, and it says so.
+ */
+function tokenKey(options: SendOptions) {
+  if (options.secret || options.channel.real) return unsubscribeKey(options.secret);
+  options.onNotice?.('DIGEST_SECRET is not set: the unsubscribe links in the outbox use a throwaway key and will not verify');
+  return unsubscribeKey(randomBytes(32).toString('hex'));
+}
+
+function unsubscribeBase(options: SendOptions): string {
+  if (options.config.unsubscribeUrl) return options.config.unsubscribeUrl;
+  if (options.channel.real) {
+    throw new UserError('no unsubscribe endpoint: set unsubscribeUrl in the config or DIGEST_UNSUBSCRIBE_URL (an https:// URL served by digest serve)', {
+      code: 'missing-unsubscribe-url',
+    });
+  }
+  return 'https://unsubscribe.invalid/unsubscribe';
+}
+
+async function markBounced(store: SubscriberStore, email: string, reply: string) {
+  const now = new Date().toISOString();
+  await store.upsert([{ email, status: 'bounced', withdrawnAt: now, withdrawnHow: `bounce: ${reply.slice(0, 200)}`, international: /[^\x00-\x7f]/.test(email) }], {
+    source: 'send',
+    now,
+  });
+}
+
+/** Spaces sends to at most `rate` a second, shared by all workers. */
+function pacer(rate?: number): () => Promise<void> {
+  if (!rate || rate <= 0) return async () => {};
+  const gap = 1000 / rate;
+  let next = 0;
+  return async () => {
+    const now = performance.now();
+    const at = Math.max(now, next);
+    next = at + gap;
+    if (at > now) await sleep(at - now);
+  };
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((done) => {
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(timer);
+      done();
+    }, { once: true });
+  });
+}
