@@ -1,3 +1,5 @@
+import type { Dialect } from './sql/dialect.js';
+
 /**
  * The subscriber list behind one interface, whatever holds it: a CSV file read as the list itself
  * (read-only, streamed), SQLite or PostgreSQL. `digest send` reads a SubscriberSource; the
@@ -89,6 +91,8 @@ export interface SubscriberSource {
 /** A database: the source, and the changes the commands make. */
 export interface SubscriberStore extends SubscriberSource {
   readonly kind: 'sqlite' | 'postgres';
+  /** The database itself, for the send journal that lives beside the list (src/delivery/journal.ts). */
+  readonly dialect: Dialect;
   get(email: string): Promise<Subscriber | undefined>;
   /**
    * Merges incoming subscribers in one transaction, all or nothing. Used by `add` (one) and by

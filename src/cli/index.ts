@@ -6,6 +6,7 @@ import { registerCheck } from './check.js';
 import { registerInit } from './init.js';
 import { registerPreview } from './preview.js';
 import { registerSend } from './send.js';
+import { registerStatus } from './status.js';
 import { registerServe } from './serve.js';
 import { registerSubscribers } from './subscribers.js';
 import { version } from './version.js';
@@ -28,6 +29,7 @@ export async function main(argv: string[]): Promise<number> {
   registerInit(program);
   registerPreview(program);
   registerSend(program);
+  registerStatus(program);
   registerSubscribers(program);
   registerArchive(program);
   registerServe(program);

@@ -11,7 +11,6 @@ import { dueIssues } from './schedule.js';
 import { planSend, sendIssue, type Progress, type SendPlan, type SendSummary } from './send.js';
 import { unsubscribeKey } from './unsubscribe.js';
 import { randomBytes } from 'node:crypto';
-import type { Dialect } from '../audience/sql/dialect.js';
 import type { SubscriberStore } from '../audience/store.js';
 
 /** A `digest send` as the command line asked for it. */
@@ -79,7 +78,7 @@ async function sendOne(edition: Edition, from: string, request: SendRequest, hoo
     }
   }
   const { openStore, openSource } = await import('../audience/open.js');
-  const store = (await openStore(request.databaseUrl)) as SubscriberStore & { dialect: Dialect };
+  const store = await openStore(request.databaseUrl);
   const list = request.listFile ? await openSource(resolve(request.listFile)) : undefined;
   try {
     if (request.dryRun) {
@@ -124,7 +123,7 @@ async function sendOne(edition: Edition, from: string, request: SendRequest, hoo
   }
 }
 
-async function finishedSummary(store: SubscriberStore & { dialect: Dialect }, issue: string, excluded: number): Promise<SendSummary> {
+async function finishedSummary(store: SubscriberStore, issue: string, excluded: number): Promise<SendSummary> {
   const counts = await new Journal(store.dialect).counts(issue);
   const recipients = Object.values(counts).reduce((a, b) => a + b, 0);
   return { issue, recipients, sent: 0, alreadySent: counts.sent, failed: counts.failed, deferred: counts.deferred, unknown: counts.unknown, excluded };

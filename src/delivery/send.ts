@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { emailKey } from '../audience/key.js';
 import type { Subscriber, SubscriberSource, SubscriberStore } from '../audience/store.js';
-import type { Dialect } from '../audience/sql/dialect.js';
 import type { ResolvedConfig } from '../config.js';
 import { UserError } from '../errors.js';
 import type { Edition } from '../render/index.js';
@@ -14,7 +13,7 @@ export interface SendOptions {
   edition: Edition;
   config: ResolvedConfig;
   /** The database: subscribers (unless `list` is given), suppressions and the journal. */
-  store: SubscriberStore & { dialect: Dialect };
+  store: SubscriberStore;
   /** A CSV list to send to instead of the database's subscribers. */
   list?: SubscriberSource;
   channel: Channel;

@@ -1,0 +1,42 @@
+import type { Dialect } from '../audience/sql/dialect.js';
+import { Journal, type JournalState } from './journal.js';
+
+export interface IssueStatus {
+  issue: string;
+  sent: number;
+  failed: number;
+  deferred: number;
+  unknown: number;
+  pending: number;
+}
+
+export interface StatusDetail extends IssueStatus {
+  subject: string;
+  startedAt: string;
+  completedAt: string | null;
+  /** The readers that need a look: failed, deferred or unknown, with the server's last reply. */
+  problems?: { email: string; state: JournalState; reply: string | null; attempts: number }[];
+}
+
+/** Counts by state for one issue or every issue the journal knows, newest first. */
+export async function sendStatus(dialect: Dialect, issue: string | undefined, withProblems: boolean): Promise<StatusDetail[]> {
+  const journal = new Journal(dialect);
+  const sends = issue ? [await journal.send(issue)].filter((send) => send !== undefined) : await journal.issues();
+  const details: StatusDetail[] = [];
+  for (const send of sends) {
+    const counts = await journal.counts(send.issue);
+    details.push({
+      issue: send.issue,
+      sent: counts.sent,
+      failed: counts.failed,
+      deferred: counts.deferred,
+      unknown: counts.unknown,
+      pending: counts.pending + counts.sending,
+      subject: send.subject,
+      startedAt: send.started_at,
+      completedAt: send.completed_at,
+      ...(withProblems ? { problems: await journal.entries(send.issue, ['failed', 'deferred', 'unknown']) } : {}),
+    });
+  }
+  return details;
+}

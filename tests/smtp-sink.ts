@@ -1,0 +1,88 @@
+import type { Socket } from 'node:net';
+import { simpleParser, type ParsedMail } from 'mailparser';
+import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
+
+/** What the sink does with one message, by recipient and how many times that recipient was tried. */
+export type Behaviour = (recipient: string, attempt: number) => 'accept' | 'drop' | { code: number; message: string } | Promise<'accept'>;
+
+export interface Received {
+  recipient: string;
+  raw: Buffer;
+  parsed: ParsedMail;
+}
+
+/**
+ * A real SMTP server on 127.0.0.1 that keeps what it accepts and can misbehave on purpose:
+ * greylist (451), bounce (550 5.1.1), drop the connection in the middle of DATA.
+ */
+export async function startSink(options: { behaviour?: Behaviour; smtputf8?: boolean; auth?: { user: string; pass: string } } = {}) {
+  const received: Received[] = [];
+  const attempts = new Map<string, number>();
+  const sockets = new Map<number, Socket>();
+  const behaviour = options.behaviour ?? (() => 'accept' as const);
+
+  const settings: SMTPServerOptions = {
+    // Its default reverse lookup of the client would send a DNS query off this machine.
+    disableReverseLookup: true,
+    authOptional: !options.auth,
+    disabledCommands: options.auth ? ['STARTTLS'] : ['STARTTLS', 'AUTH'],
+    allowInsecureAuth: true,
+    hideSMTPUTF8: !options.smtputf8,
+    size: 10 * 1024 * 1024,
+    logger: false,
+    onAuth(auth, _session, callback) {
+      if (auth.username === options.auth?.user && auth.password === options.auth?.pass) callback(null, { user: auth.username });
+      else callback(Object.assign(new Error('Invalid username or password'), { responseCode: 535 }));
+    },
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      const recipient = session.envelope.rcptTo[0]!.address;
+      const attempt = (attempts.get(recipient) ?? 0) + 1;
+      attempts.set(recipient, attempt);
+      let verdict: ReturnType<Behaviour>;
+      try {
+        verdict = behaviour(recipient, attempt);
+      } catch (error) {
+        verdict = { code: 554, message: String(error) };
+      }
+      if (verdict === 'drop') {
+        // Part-way through the message the line goes dead: no reply is ever sent.
+        stream.once('data', () => sockets.get(session.remotePort)?.destroy());
+        stream.resume();
+        return;
+      }
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('end', async () => {
+        const outcome = await verdict;
+        if (outcome !== 'accept') {
+          const { code, message } = outcome as { code: number; message: string };
+          return callback(Object.assign(new Error(message), { responseCode: code }));
+        }
+        const raw = Buffer.concat(chunks);
+        received.push({ recipient, raw, parsed: await simpleParser(raw) });
+        callback(null, `queued as ${received.length}`);
+      });
+    },
+  };
+  const server = new SMTPServer(settings);
+  (server as unknown as { server: import('node:net').Server }).server.on('connection', (socket: Socket) => {
+    sockets.set(socket.remotePort!, socket);
+    socket.on('close', () => sockets.delete(socket.remotePort!));
+  });
+  await new Promise<void>((ready) => server.listen(0, '127.0.0.1', () => ready()));
+  const port = (server.server.address() as { port: number }).port;
+  const credentials = options.auth ? `${encodeURIComponent(options.auth.user)}:${encodeURIComponent(options.auth.pass)}@` : '';
+  return {
+    url: `smtp://${credentials}127.0.0.1:${port}`,
+    port,
+    received,
+    attempts,
+    /** How many messages each recipient got. */
+    perRecipient(): Map<string, number> {
+      const counts = new Map<string, number>();
+      for (const message of received) counts.set(message.recipient, (counts.get(message.recipient) ?? 0) + 1);
+      return counts;
+    },
+    close: () => new Promise<void>((closed) => server.close(() => closed())),
+  };
+}
