@@ -6,6 +6,7 @@ import { UserError } from '../errors.js';
 import type { UnsubscribeKey } from '../delivery/unsubscribe.js';
 import { LiveSite, contentType } from './site.js';
 import { handleUnsubscribe } from './unsubscribe.js';
+import { UnsubscribeBatcher } from './batch.js';
 import { generalPage, plainPage } from './pages.js';
 import { send, sendHtml, type Reply } from './reply.js';
 
@@ -89,7 +90,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   server.headersTimeout = 10_000;
   server.requestTimeout = 15_000;
 
-  const reply: Reply = { config, store: options.store, key: options.key, log };
+  const batcher = new UnsubscribeBatcher(options.store);
+  const reply: Reply = { config, store: options.store, key: options.key, log, unsubscribe: (email, how) => batcher.unsubscribe(email, how) };
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const path = (request.url ?? '/').split('?')[0]!;

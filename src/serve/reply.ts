@@ -10,6 +10,8 @@ export interface Reply {
   store: SubscriberStore;
   key: UnsubscribeKey;
   log: (entry: LogEntry) => void;
+  /** Records an unsubscribe (batched with others in flight); whether anything changed. */
+  unsubscribe: (email: string, how: string) => Promise<boolean>;
 }
 
 const common = { 'x-content-type-options': 'nosniff' };

@@ -44,7 +44,7 @@ export async function handleUnsubscribe(reply: Reply, request: IncomingMessage, 
     return send(response, request, error.status, 'text/plain; charset=utf-8', `${error.message} Nothing changed.\n`, headers);
   }
 
-  const changed = await unsubscribe(reply, claim, how);
+  const changed = await reply.unsubscribe(claim.email, how);
   log({ time: new Date().toISOString(), level: 'info', msg: 'unsubscribe', how, issue: claim.issue, changed });
   if (how === HOW.oneClick) return send(response, request, 200, 'text/plain; charset=utf-8', 'Unsubscribed.\n', headers);
   return sendHtml(response, request, 200, donePage(config, claim.email));
@@ -60,13 +60,3 @@ async function standing(reply: Reply, claim: UnsubscribeClaim): Promise<'subscri
   return (await reply.store.isErased(claim.email)) ? 'erased' : 'absent';
 }
 
-/**
- * Records the unsubscribe unless it is already on record. An address not on the list (a send from a
- * CSV list) is recorded as unsubscribed, so later sends and imports skip it; an erased address is
- * left erased, since recording it would bring its personal data back.
- */
-async function unsubscribe(reply: Reply, claim: UnsubscribeClaim, how: string): Promise<boolean> {
-  const state = await standing(reply, claim);
-  if (state === 'withdrawn' || state === 'erased') return false;
-  return reply.store.unsubscribe(claim.email, how);
-}

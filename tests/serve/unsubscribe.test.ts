@@ -53,7 +53,7 @@ onEachDatabase((target) => {
     test('an address that was never on the list (a send to a CSV list) is recorded as unsubscribed', async () => {
       const s = await serve(await target.fresh());
       expect((await oneClick(s.url + s.linkFor('stranger@example.org'))).status).toBe(200);
-      expect(await s.store.get('stranger@example.org')).toMatchObject({ status: 'unsubscribed', withdrawnHow: 'one-click' });
+      expect(await s.store.get('stranger@example.org')).toMatchObject({ status: 'unsubscribed', withdrawnHow: 'one-click', consentSource: null });
     });
 
     test('an address erased at its owner’s request stays erased: the one-click answers 200 and records nothing', async () => {
@@ -230,5 +230,18 @@ onEachDatabase((target) => {
       expect(all).not.toContain(link.slice(link.lastIndexOf('/') + 1));
       expect(all).not.toContain('reader@example.org');
     });
+  });
+});
+
+onEachDatabase((target) => {
+  test('a burst of concurrent one-click POSTs: every reader unsubscribed, each answered 200', async () => {
+    const s = await serve(await target.fresh());
+    const emails = Array.from({ length: 60 }, (_, i) => `reader${i}@example.org`);
+    await s.subscribe(...emails);
+    const links = [...emails, emails[0]!, 'stranger@example.org'].map((email) => s.url + s.linkFor(email));
+    const answers = await Promise.all(links.map((link) => oneClick(link)));
+    expect(answers.map((answer) => answer.status)).toEqual(links.map(() => 200));
+    expect(await s.store.count()).toMatchObject({ total: 61, subscribed: 0, unsubscribed: 61 });
+    expect(s.logs.filter((entry) => entry.msg === 'unsubscribe' && entry.changed === true)).toHaveLength(61);
   });
 });

@@ -1,0 +1,140 @@
+// One-click unsubscribe (RFC 8058) through the compiled `digest serve` on SQLite, against a bare
+// node:http hello-world, both loaded by autocannon in the same run, alternately. Every request of
+// ours is a real unsubscribe, a write: first the readers already on the list, then addresses never
+// on it (recorded as unsubscribed). Needs `npx tsc -p .` first (npm run bench does it).
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { row, summarise } from './lib.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const bin = join(root, 'bin', 'digest.js');
+const SECRET = 'bench secret, thirty-two characters or more, not used elsewhere';
+const CONNECTIONS = 10;
+
+export async function run({ quick }) {
+  const work = mkdtempSync(join(tmpdir(), 'digest-bench-unsubscribe-'));
+  const children = [];
+  try {
+    const runs = quick ? 2 : 5;
+    const seconds = quick ? 3 : 8;
+    const readers = quick ? 5_000 : 20_000;
+    writeFileSync(join(work, 'digest.config.yaml'), 'name: Bench Gazette\nbaseUrl: https://bench.example/news\n');
+    const db = `sqlite:${join(work, 'digest.db')}`;
+
+    const { openStore } = await import(join(root, 'dist', 'audience', 'open.js'));
+    const { sealUnsubscribe, unsubscribeKey } = await import(join(root, 'dist', 'delivery', 'unsubscribe.js'));
+    const store = await openStore(db);
+    for (let start = 0; start < readers; start += 1000) {
+      const batch = [];
+      for (let i = start; i < Math.min(start + 1000, readers); i++) batch.push({ email: `reader${i}@example.com`, international: false, status: 'subscribed' });
+      await store.upsert(batch, { source: 'bench' });
+    }
+    await store.close();
+
+    const key = unsubscribeKey(SECRET);
+    let next = 0;
+    const body = 'List-Unsubscribe=One-Click';
+    const oneClick = {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body,
+      setupRequest(request) {
+        const i = next++;
+        const email = i < readers ? `reader${i}@example.com` : `new${i}@example.com`;
+        return { ...request, path: `/news/unsubscribe/${sealUnsubscribe({ email, issue: 'bench' }, key)}` };
+      },
+    };
+
+    const env = { ...process.env, NO_COLOR: '1', DIGEST_SECRET: SECRET };
+    for (const name of Object.keys(env)) if (name.startsWith('DIGEST_') && name !== 'DIGEST_SECRET') delete env[name];
+    const ours = await startChild([bin, 'serve', '--port', '0', '--db', db], { cwd: work, env }, (line) => {
+      try {
+        const entry = JSON.parse(line);
+        return entry.msg === 'listening' ? entry.url : undefined;
+      } catch {
+        return undefined;
+      }
+    });
+    children.push(ours.child);
+    const hello = await startChild(
+      ['-e', "const s=require('node:http').createServer((q,r)=>r.end('hello')).listen(0,'127.0.0.1',()=>console.error('http://127.0.0.1:'+s.address().port));process.on('SIGTERM',()=>s.close(()=>process.exit(0)))"],
+      { cwd: work },
+      (line) => (line.startsWith('http://') ? line : undefined),
+    );
+    children.push(hello.child);
+
+    const load = (url, request) =>
+      autocannon({ url, connections: CONNECTIONS, duration: seconds, requests: request ? [request] : undefined });
+    // One short warm-up of each, not counted.
+    await autocannon({ url: hello.url, connections: CONNECTIONS, duration: 1 });
+    await load(ours.url, oneClick);
+
+    const a = [];
+    const b = [];
+    const p99 = [];
+    let failures = 0;
+    for (let i = 0; i < runs; i++) {
+      const mine = await load(ours.url, oneClick);
+      failures += mine.non2xx + mine.errors + mine.timeouts;
+      a.push(mine.requests.average);
+      p99.push(mine.latency.p99);
+      const theirs = await load(hello.url);
+      b.push(theirs.requests.average);
+    }
+    if (failures) throw new Error(`${failures} one-click requests failed during the benchmark`);
+    const ourRate = summarise(a);
+    const worstP99 = Math.max(...p99);
+    return [
+      row({
+        figure: 'one-click unsubscribe, requests/s on loopback',
+        unit: 'req/s',
+        ours: ourRate,
+        baseline: summarise(b),
+        baselineName: 'bare `node:http` hello-world',
+        target: 0.3,
+        higherIsBetter: true,
+        note: `SQLite, every request a write, ${CONNECTIONS} connections, ${seconds} s × ${runs} runs (autocannon); p99 ${summarise(p99).median} ms (worst ${worstP99} ms); ≥ 2,000 req/s and p99 < 50 ms: ${ourRate.median >= 2000 && worstP99 < 50 ? 'yes' : 'no'}`,
+      }),
+    ];
+  } finally {
+    for (const child of children) await stop(child);
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** Starts a server process and waits (at most 20 s) for the line that gives its URL; its stderr keeps being drained. */
+async function startChild(args, options, urlOf) {
+  const child = spawn(process.execPath, args, { ...options, stdio: ['ignore', 'ignore', 'pipe'] });
+  const lines = createInterface({ input: child.stderr });
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${args.join(' ')} did not start within 20 s`)), 20_000);
+    lines.on('line', (line) => {
+      const found = urlOf(line);
+      if (found) {
+        clearTimeout(timer);
+        resolve(found);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${args.join(' ')} exited ${code} before listening`));
+    });
+  });
+  return { child, url };
+}
+
+/** SIGTERM, then SIGKILL after 10 s. */
+async function stop(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
