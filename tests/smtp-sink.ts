@@ -65,6 +65,8 @@ export async function startSink(options: { behaviour?: Behaviour; smtputf8?: boo
     },
   };
   const server = new SMTPServer(settings);
+  // A client killed mid-conversation resets its connection: expected here, not a failure.
+  server.on('error', () => {});
   (server as unknown as { server: import('node:net').Server }).server.on('connection', (socket: Socket) => {
     sockets.set(socket.remotePort!, socket);
     socket.on('close', () => sockets.delete(socket.remotePort!));
