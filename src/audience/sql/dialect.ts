@@ -15,10 +15,15 @@ export interface Dialect {
   transaction<T>(work: () => Promise<T>): Promise<T>;
   /** The stored subscribers for these keys, locked against concurrent writers until the transaction ends. */
   existing(keys: string[]): Promise<Map<string, Subscriber>>;
+  /** Whether any address has been erased: while none has, an import need not hash its addresses. */
+  anyErased(): Promise<boolean>;
   erased(hashes: string[]): Promise<Set<string>>;
-  insert(rows: WrittenRow[], now: string): Promise<void>;
-  /** Rewrites the subscribers whose email_key (column 2) matches. */
-  update(rows: WrittenRow[], now: string): Promise<void>;
+  /**
+   * Writes a merged batch: new subscribers (an address another process added meanwhile keeps its
+   * row) and rewrites of stored ones, matched by email_key (column 2). The rows are the caller's to
+   * give away: a dialect may reuse their arrays.
+   */
+  write(inserts: WrittenRow[], updates: WrittenRow[], now: string): Promise<void>;
   hasTag(tag: string): Expression<SqlBool>;
   close(): Promise<void>;
 }

@@ -1,5 +1,8 @@
-import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
+import { once } from 'node:events';
+import { finished } from 'node:stream/promises';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import { UserError } from '../../errors.js';
 import type { Subscriber } from '../store.js';
 import type { Dialect } from './dialect.js';
@@ -12,8 +15,9 @@ const MIGRATION_LOCK = 0x0d16e57;
 
 /**
  * PostgreSQL through pg. Migrations run under an advisory lock per schema, so processes starting
- * together take turns. Batches are written with one statement each, the rows passed as arrays and
- * spread by unnest(): one round trip per thousand subscribers.
+ * together take turns. A batch is written by COPY into a temporary staging table, then merged into
+ * subscribers by one INSERT … ON CONFLICT and one UPDATE … FROM: a handful of round trips per
+ * 10,000 subscribers, and no per-row statements.
  */
 export async function openPostgres(url: string, shown: string): Promise<Dialect> {
   const pool = new pg.Pool({ connectionString: url, max: 4 });
@@ -49,33 +53,54 @@ export async function openPostgres(url: string, shown: string): Promise<Dialect>
     throw error;
   }
   client.release();
-  return new PostgresStoreDialect(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }));
+  return new PostgresStoreDialect(pool);
 }
 
-const arrayTypes = ['text', 'text', 'text', 'text', 'text', 'text', 'boolean', 'text', 'text', 'text', 'text'];
+/** The staging table a batch is copied into; temporary, so each connection has its own. */
+const STAGE = 'digest_import_stage';
+const stageColumns = writtenColumns.map((column) => `${column} ${column === 'international' ? 'BOOLEAN' : 'TEXT'}`).join(', ');
+/** Roughly the chunk size the COPY stream is fed in. */
+const COPY_CHUNK = 64 * 1024;
 
 class PostgresStoreDialect implements Dialect {
   readonly kind = 'postgres' as const;
-  private current: Kysely<Database> | Transaction<Database>;
+  private readonly root: Kysely<Database>;
+  /** The transaction's connection and a kysely bound to it, while one is open. */
+  private open?: { client: pg.PoolClient; db: Kysely<Database> };
 
-  constructor(private readonly root: Kysely<Database>) {
-    this.current = root;
+  constructor(private readonly pool: pg.Pool) {
+    this.root = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   }
 
   get db(): Kysely<Database> {
-    return this.current;
+    return this.open?.db ?? this.root;
   }
 
+  /**
+   * Transactions are run on a client of our own rather than through kysely's, since COPY needs the
+   * pg client itself; a kysely bound to that one client serves every query inside.
+   */
   async transaction<T>(work: () => Promise<T>): Promise<T> {
-    if (this.current !== this.root) return work();
-    return this.root.transaction().execute(async (transaction) => {
-      this.current = transaction;
-      try {
-        return await work();
-      } finally {
-        this.current = this.root;
-      }
-    });
+    if (this.open) return work();
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const single = { connect: async () => ({ query: client.query.bind(client), release() {} }), end: async () => {} };
+      this.open = { client, db: new Kysely<Database>({ dialect: new PostgresDialect({ pool: single as never }) }) };
+      const result = await work();
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch((failure: Error) => {
+        broken = failure;
+      });
+      throw error;
+    } finally {
+      this.open = undefined;
+      // A client whose rollback failed is in an unknown state: the pool drops it instead of reusing it.
+      client.release(broken);
+    }
   }
 
   async existing(keys: string[]): Promise<Map<string, Subscriber>> {
@@ -86,28 +111,55 @@ class PostgresStoreDialect implements Dialect {
     return found;
   }
 
+  async anyErased(): Promise<boolean> {
+    const { rows } = await sql<{ any: boolean }>`SELECT EXISTS (SELECT 1 FROM erased_addresses) AS any`.execute(this.db);
+    return Boolean(rows[0]?.any);
+  }
+
   async erased(hashes: string[]): Promise<Set<string>> {
     if (hashes.length === 0) return new Set();
     const { rows } = await sql<{ hash: string }>`SELECT hash FROM erased_addresses WHERE hash = ANY(${hashes}::text[])`.execute(this.db);
     return new Set(rows.map((row) => row.hash));
   }
 
-  async insert(rows: WrittenRow[], now: string): Promise<void> {
-    if (rows.length === 0) return;
-    const columns = sql.raw([...writtenColumns, 'created_at', 'updated_at'].join(', '));
-    // Another process may have added one of these addresses since our lookup: its row stands.
-    await sql`INSERT INTO subscribers (${columns})
-      SELECT u.*, ${now}::text, ${now}::text FROM unnest(${unnestArguments(rows)}) AS u
-      ON CONFLICT (email_key) DO NOTHING`.execute(this.db);
-  }
-
-  async update(rows: WrittenRow[], now: string): Promise<void> {
-    if (rows.length === 0) return;
-    const assignments = sql.raw(writtenColumns.filter((column) => column !== 'email_key').map((column) => `${column} = u.${column}`).join(', '));
-    const names = sql.raw(writtenColumns.join(', '));
-    await sql`UPDATE subscribers AS s SET ${assignments}, updated_at = ${now}
-      FROM unnest(${unnestArguments(rows)}) AS u(${names})
-      WHERE s.email_key = u.email_key`.execute(this.db);
+  async write(inserts: WrittenRow[], updates: WrittenRow[], now: string): Promise<void> {
+    if (inserts.length === 0 && updates.length === 0) return;
+    await this.transaction(async () => {
+      const { client } = this.open!;
+      const columns = writtenColumns.join(', ');
+      const stamp = copyText(now);
+      let staged = updates.length > 0;
+      if (inserts.length > 0) {
+        // New subscribers are copied straight into the table. Should another process have added one
+        // of these addresses since our lookup, the COPY fails on the unique key, and the batch takes
+        // the staged path below instead, where the other process's row stands.
+        await client.query('SAVEPOINT digest_copy');
+        try {
+          await copyRows(client, `COPY subscribers (${columns}, created_at, updated_at) FROM STDIN`, [{ rows: inserts, after: `\t${stamp}\t${stamp}` }]);
+          await client.query('RELEASE SAVEPOINT digest_copy');
+          inserts = [];
+        } catch (error) {
+          if ((error as { code?: string }).code !== '23505') throw error;
+          await client.query('ROLLBACK TO SAVEPOINT digest_copy');
+          staged = true;
+        }
+      }
+      if (!staged) return;
+      await client.query(`CREATE TEMPORARY TABLE IF NOT EXISTS ${STAGE} (op "char" NOT NULL, ${stageColumns})`);
+      await copyRows(client, `COPY ${STAGE} (op, ${columns}) FROM STDIN`, [
+        { rows: inserts, before: 'i\t' },
+        { rows: updates, before: 'u\t' },
+      ]);
+      const literal = client.escapeLiteral(now);
+      const assignments = writtenColumns.filter((column) => column !== 'email_key').map((column) => `${column} = u.${column}`).join(', ');
+      await client.query(`
+        INSERT INTO subscribers (${columns}, created_at, updated_at)
+          SELECT ${columns}, ${literal}, ${literal} FROM ${STAGE} WHERE op = 'i'
+          ON CONFLICT (email_key) DO NOTHING;
+        UPDATE subscribers AS s SET ${assignments}, updated_at = ${literal}
+          FROM ${STAGE} AS u WHERE u.op = 'u' AND s.email_key = u.email_key;
+        DELETE FROM ${STAGE}`);
+    });
   }
 
   hasTag(tag: string) {
@@ -116,11 +168,42 @@ class PostgresStoreDialect implements Dialect {
 
   async close(): Promise<void> {
     await this.root.destroy();
+    // kysely ends the pool only if it ever used it itself: an import runs wholly in our own transactions.
+    if (!this.pool.ending && !this.pool.ended) await this.pool.end();
   }
 }
 
-/** Column-wise arrays, one per written column, each cast so unnest() knows its type. */
-function unnestArguments(rows: WrittenRow[]) {
-  const columns = arrayTypes.map((type, index) => sql`${rows.map((row) => row[index])}::${sql.raw(type)}[]`);
-  return sql.join(columns);
+/**
+ * Streams rows to COPY … FROM STDIN in its text format, each row framed by `before` and `after`
+ * (already in that format), in chunks of about 64 KiB, waiting whenever the socket is full.
+ */
+async function copyRows(client: pg.PoolClient, statement: string, groups: Array<{ rows: WrittenRow[]; before?: string; after?: string }>): Promise<void> {
+  const stream = client.query(copyFrom(statement));
+  const done = finished(stream);
+  done.catch(() => {});
+  let chunk = '';
+  for (const { rows, before = '', after = '' } of groups) {
+    for (const row of rows) {
+      chunk += before;
+      chunk += copyText(row[0]);
+      for (let index = 1; index < row.length; index++) chunk += `\t${copyText(row[index] as WrittenRow[number])}`;
+      chunk += `${after}\n`;
+      if (chunk.length >= COPY_CHUNK) {
+        if (!stream.write(chunk)) await Promise.race([once(stream, 'drain'), done]);
+        chunk = '';
+      }
+    }
+  }
+  stream.end(chunk);
+  await done;
 }
+
+/** A value in COPY's text format: \N for null, and backslash, tab and line breaks escaped. */
+function copyText(value: string | boolean | null): string {
+  if (value === null) return '\\N';
+  if (typeof value === 'boolean') return value ? 't' : 'f';
+  return /[\\\t\n\r]/.test(value) ? value.replace(/[\\\t\n\r]/g, escapeCopy) : value;
+}
+
+const copyEscapes: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+const escapeCopy = (char: string) => copyEscapes[char]!;

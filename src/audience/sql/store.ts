@@ -76,29 +76,41 @@ export class SqlStore implements SubscriberStore {
 
   async upsert(batch: CheckedInput[], options: MergeOptions): Promise<Outcome[]> {
     const now = options.now ?? new Date().toISOString();
-    const secret = await this.erasureSecret();
+    const mergeOptions = { ...options, now };
     return this.dialect.transaction(async () => {
       const keys = batch.map((input) => emailKey(input.email));
-      const hashes = batch.map((input) => erasureHash(input.email, secret));
-      const erased = await this.dialect.erased([...new Set(hashes)]);
+      // Hashing every address costs as much as the rest of the import; while nobody has been
+      // erased (asked inside the transaction, so a removal cannot slip in between) it is skipped.
+      const erased = (await this.dialect.anyErased()) ? await this.erasedAmong(batch) : undefined;
       const stored = await this.dialect.existing([...new Set(keys)]);
       // The same address twice in one batch merges into the row written by its first occurrence.
       const inserts = new Map<string, Subscriber>();
       const updates = new Map<string, Subscriber>();
-      const outcomes = batch.map((input, index): Outcome => {
-        if (erased.has(hashes[index]!)) return 'erased';
+      const outcomes = new Array<Outcome>(batch.length);
+      for (let index = 0; index < batch.length; index++) {
+        if (erased?.[index]) {
+          outcomes[index] = 'erased';
+          continue;
+        }
         const key = keys[index]!;
         const before = inserts.get(key) ?? updates.get(key) ?? stored.get(key);
-        const { record, outcome } = mergeSubscriber(before, input, { ...options, now });
-        if (outcome === 'unchanged') return outcome;
+        const { record, outcome } = mergeSubscriber(before, batch[index]!, mergeOptions);
+        outcomes[index] = outcome;
+        if (outcome === 'unchanged') continue;
         if (inserts.has(key) || !stored.has(key)) inserts.set(key, record);
         else updates.set(key, record);
-        return outcome;
-      });
-      await this.dialect.insert(toRows(inserts), now);
-      await this.dialect.update(toRows(updates), now);
+      }
+      await this.dialect.write(toRows(inserts), toRows(updates), now);
       return outcomes;
     });
+  }
+
+  /** For each incoming subscriber, whether its address was erased by `remove`. */
+  private async erasedAmong(batch: CheckedInput[]): Promise<boolean[]> {
+    const secret = await this.erasureSecret();
+    const hashes = batch.map((input) => erasureHash(input.email, secret));
+    const found = await this.dialect.erased([...new Set(hashes)]);
+    return hashes.map((hash) => found.has(hash));
   }
 
   async unsubscribe(email: string, how: string): Promise<boolean> {
@@ -159,5 +171,7 @@ export class SqlStore implements SubscriberStore {
 }
 
 function toRows(records: Map<string, Subscriber>): WrittenRow[] {
-  return [...records].map(([key, record]) => rowValues(record, key));
+  const rows: WrittenRow[] = [];
+  for (const [key, record] of records) rows.push(rowValues(record, key));
+  return rows;
 }
