@@ -1,87 +1,240 @@
 #!/usr/bin/env node
-// `digest subscribers import` of N generated rows, side by side with the raw baselines it is measured
-// against: csv-parse alone, csv-parse + better-sqlite3 in 10,000-row transactions, and csv-parse +
-// pg COPY in 64 KiB chunks. Usage: node bench/import.js [rows] (default 200000); needs `npx tsc -p .`
-// first, and PostgreSQL at $DIGEST_TEST_PG_URL (default postgres://postgres@127.0.0.1:5432/test) for
-// the PostgreSQL lines, which are skipped when it cannot be reached. Data goes to a temp folder.
+// `digest subscribers import` of generated rows against the raw baselines of issue 3, in the same run:
+// csv-parse + better-sqlite3 inserts in 10,000-row transactions for SQLite, and csv-parse + pg COPY in
+// 64 KiB chunks for PostgreSQL. Every side runs in a process of its own, alternately, so that each
+// pays Node's start-up and has its own peak memory (GNU time's max RSS).
+//
+// From the bench runner: run({ quick }) → rows for the table (quick: 20,000 rows, 2 runs; else
+// 1,000,000 rows, 3 runs). Alone: node bench/import.js [rows] [runs] prints the same figures.
+// Needs `npx tsc -p .` first, and PostgreSQL at $DIGEST_TEST_PG_URL (default
+// postgres://postgres@127.0.0.1:5432/test); without it the PostgreSQL row is left out, said on stderr.
+// Data goes to a temporary folder and a throwaway schema per run, both deleted afterwards.
 import { spawnSync } from 'node:child_process';
-import { createReadStream } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createReadStream, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { once } from 'node:events';
+import { finished } from 'node:stream/promises';
 import { parse } from 'csv-parse';
-import Database from 'better-sqlite3';
 import pg from 'pg';
+import { row, summarise } from './lib.js';
 
-const rows = Number(process.argv[2] ?? 200_000);
+const root = fileURLToPath(new URL('..', import.meta.url));
+const self = fileURLToPath(import.meta.url);
+const bin = join(root, 'bin', 'digest.js');
 const pgUrl = process.env.DIGEST_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const dir = await mkdtemp(join(tmpdir(), 'digest-bench-'));
-const file = join(dir, 'list.csv');
-const lines = ['email,name,tags'];
-for (let i = 0; i < rows; i++) lines.push(`reader${i}@example.com,Reader ${i},${i % 3 ? 'weekly' : '"weekly,vip"'}`);
-await writeFile(file, `${lines.join('\n')}\n`);
+const TARGET = 1.25;
+const MEMORY_LIMIT_MB = 150;
 
-const records = () => createReadStream(file).pipe(parse({ bom: true, from_line: 2 }));
-const results = [];
-async function measure(name, work) {
+export async function run({ quick, rows: count = quick ? 20_000 : 1_000_000, runs = quick ? 2 : 3 } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'digest-bench-import-'));
+  try {
+    const file = join(dir, 'list.csv');
+    writeList(file, count);
+    const rows = [];
+    const n = count.toLocaleString('en');
+
+    let index = 0;
+    const sqlite = compare(
+      runs,
+      () => [process.execPath, bin, 'subscribers', 'import', file, '--db', `sqlite:${join(dir, `digest-${index++}.db`)}`, '--json'],
+      () => [process.execPath, self, '--baseline', 'sqlite', file, join(dir, `raw-${index++}.db`)],
+    );
+    rows.push(
+      row({
+        figure: `\`digest subscribers import\` ${n} rows into SQLite`,
+        unit: 's',
+        ...sqlite,
+        baselineName: 'csv-parse + better-sqlite3, 10,000-row transactions',
+        target: TARGET,
+        note: memoryNote(sqlite),
+      }),
+    );
+
+    const unreachable = await pgUnreachable();
+    if (unreachable) {
+      process.stderr.write(`import bench: PostgreSQL row left out: ${pgUrl} is unreachable (${unreachable})\n`);
+    } else {
+      const schemas = [];
+      const schema = () => {
+        const name = `digest_bench_${process.pid}_${schemas.length}`;
+        schemas.push(name);
+        return name;
+      };
+      try {
+        const postgres = compare(
+          runs,
+          () => {
+            const name = schema();
+            createSchema(name);
+            return [process.execPath, bin, 'subscribers', 'import', file, '--db', withSchema(pgUrl, name), '--json'];
+          },
+          () => {
+            const name = schema();
+            createSchema(name);
+            return [process.execPath, self, '--baseline', 'postgres', file, pgUrl, name];
+          },
+        );
+        rows.push(
+          row({
+            figure: 'same into PostgreSQL',
+            unit: 's',
+            ...postgres,
+            baselineName: 'csv-parse + COPY in 64 KiB chunks',
+            target: TARGET,
+            note: memoryNote(postgres),
+          }),
+        );
+      } finally {
+        for (const name of schemas) dropSchema(name);
+      }
+    }
+    return rows;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The list: an address, a name and tags, a third of them quoted with a comma inside. */
+function writeList(file, count) {
+  const lines = ['email,name,tags'];
+  for (let i = 0; i < count; i++) lines.push(`reader${i}@example.com,Reader ${i},${i % 3 ? 'weekly' : '"weekly,vip"'}`);
+  writeFileSync(file, `${lines.join('\n')}\n`);
+}
+
+/**
+ * Runs ours and the baseline alternately (the baseline first on odd runs, so neither always goes
+ * first), each command made fresh for its run. Returns summaries of seconds and of peak RSS in MB.
+ */
+function compare(runs, ours, baseline) {
+  const times = { ours: [], baseline: [] };
+  const memory = { ours: [], baseline: [] };
+  for (let i = 0; i < runs; i++) {
+    const order = i % 2 ? ['baseline', 'ours'] : ['ours', 'baseline'];
+    for (const side of order) {
+      const { seconds, megabytes } = timeChild((side === 'ours' ? ours : baseline)());
+      times[side].push(seconds);
+      if (megabytes !== undefined) memory[side].push(megabytes);
+    }
+  }
+  return {
+    ours: summarise(times.ours),
+    baseline: summarise(times.baseline),
+    memory: { ours: memory.ours.length ? summarise(memory.ours) : undefined, baseline: memory.baseline.length ? summarise(memory.baseline) : undefined },
+  };
+}
+
+const gnuTime = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+
+/** Wall-clock seconds of one child process, which must succeed, and its peak RSS (GNU time's %M, KiB) in MB. */
+function timeChild([command, ...args]) {
+  const [program, argv] = gnuTime ? [gnuTime, ['-f', 'maxrss %M', command, ...args]] : [command, args];
   const start = process.hrtime.bigint();
-  const peak = await work();
+  const result = spawnSync(program, argv, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NO_COLOR: '1' }, timeout: 30 * 60_000 });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  results.push({ name, seconds: seconds.toFixed(2), 'peak RSS MB': peak ? (peak / 1024).toFixed(0) : '' });
-}
-/** Runs the CLI in its own process, so its peak memory is its own (GNU time's max RSS, KiB). */
-function cli(args) {
-  const run = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, 'bin/digest.js', 'subscribers', ...args], { encoding: 'utf8' });
-  if (run.status !== 0) throw new Error(run.stderr);
-  return Number(run.stderr.trim().split('\n').at(-1));
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${result.status ?? result.signal}): ${result.stderr}`);
+  const kib = /maxrss (\d+)/.exec(result.stderr ?? '')?.[1];
+  return { seconds, megabytes: kib === undefined ? undefined : Number(kib) / 1024 };
 }
 
-await measure('csv-parse alone', async () => {
-  let n = 0;
-  for await (const _ of records()) n++;
-});
+function memoryNote({ memory }) {
+  if (!memory.ours) return 'peak memory not measured (no GNU time at /usr/bin/time)';
+  const mb = (s) => `${s.median.toFixed(0)} MB (max ${s.max.toFixed(0)})`;
+  const met = memory.ours.max < MEMORY_LIMIT_MB ? 'under' : '**over**';
+  return `peak RSS: digest ${mb(memory.ours)}, ${met} the ${MEMORY_LIMIT_MB} MB goal; baseline ${mb(memory.baseline)}`;
+}
 
-await measure('csv-parse + better-sqlite3, 10,000-row transactions', async () => {
-  const db = new Database(join(dir, 'raw.db'));
+async function pgUnreachable() {
+  const client = new pg.Client({ connectionString: pgUrl, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return undefined;
+  } catch (error) {
+    return error.message;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/** Schema changes through a short child process, since the timed runs are synchronous. */
+function psql(statement) {
+  const script = `import pg from 'pg'; const c = new pg.Client(${JSON.stringify(pgUrl)}); await c.connect(); try { await c.query(${JSON.stringify(statement)}); } finally { await c.end(); }`;
+  const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+  if (result.status !== 0) throw new Error(`${statement} failed: ${result.stderr}`);
+}
+const createSchema = (name) => psql(`CREATE SCHEMA ${name}`);
+const dropSchema = (name) => psql(`DROP SCHEMA IF EXISTS ${name} CASCADE`);
+
+function withSchema(url, schema) {
+  return `${url}${url.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+}
+
+// ---- the baselines, each run as its own process: node bench/import.js --baseline sqlite|postgres …
+
+const records = (file) => createReadStream(file).pipe(parse({ bom: true, from_line: 2 }));
+
+/** csv-parse + better-sqlite3 inserts, one transaction per 10,000 rows. */
+async function sqliteBaseline(file, dbFile) {
+  const { default: Database } = await import('better-sqlite3');
+  const db = new Database(dbFile);
   db.pragma('journal_mode = WAL');
   db.exec('CREATE TABLE s (email TEXT NOT NULL UNIQUE, name TEXT, tags TEXT)');
   const insert = db.prepare('INSERT INTO s VALUES (?, ?, ?)');
-  const batch = db.transaction((items) => { for (const item of items) insert.run(...item); });
+  const batch = db.transaction((items) => {
+    for (const item of items) insert.run(...item);
+  });
   let items = [];
-  for await (const record of records()) {
+  for await (const record of records(file)) {
     items.push(record);
-    if (items.length === 10_000) { batch(items); items = []; }
+    if (items.length === 10_000) {
+      batch(items);
+      items = [];
+    }
   }
   batch(items);
   db.close();
-});
-await measure('digest subscribers import (SQLite)', async () => cli(['import', file, '--db', `sqlite:${join(dir, 'digest.db')}`, '--json']));
+}
 
-const probe = new pg.Client({ connectionString: pgUrl });
-const pgUp = await probe.connect().then(() => true, () => false);
-if (pgUp) {
-  const schema = `digest_bench_${process.pid}`;
-  await probe.query(`CREATE SCHEMA ${schema}`);
-  await measure('csv-parse + pg COPY, 64 KiB chunks', async () => {
-    await probe.query(`CREATE TABLE ${schema}.s (email TEXT NOT NULL UNIQUE, name TEXT, tags TEXT)`);
-    const { from } = await import('pg-copy-streams').catch(() => ({}));
-    if (!from) throw new Error('pg-copy-streams is not installed');
-    const copy = probe.query(from(`COPY ${schema}.s FROM STDIN (FORMAT csv)`));
+/** csv-parse + COPY … FROM STDIN (CSV), fed in chunks of 64 KiB. */
+async function postgresBaseline(file, url, schema) {
+  const { from } = await import('pg-copy-streams');
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`CREATE TABLE ${schema}.s (email TEXT NOT NULL UNIQUE, name TEXT, tags TEXT)`);
+    const copy = client.query(from(`COPY ${schema}.s FROM STDIN (FORMAT csv)`));
+    const done = finished(copy);
+    done.catch(() => {});
+    const quote = (value) => `"${value.replace(/"/g, '""')}"`;
     let chunk = '';
-    for await (const [email, name, tags] of records()) {
-      chunk += `${email},"${name}","${tags.replace(/"/g, '""')}"\n`;
-      if (chunk.length >= 65536) { if (!copy.write(chunk)) await new Promise((r) => copy.once('drain', r)); chunk = ''; }
+    for await (const [email, name, tags] of records(file)) {
+      chunk += `${quote(email)},${quote(name)},${quote(tags)}\n`;
+      if (chunk.length >= 65_536) {
+        if (!copy.write(chunk)) await Promise.race([once(copy, 'drain'), done]);
+        chunk = '';
+      }
     }
     copy.end(chunk);
-    await new Promise((resolve, reject) => copy.on('finish', resolve).on('error', reject));
-  }).catch((error) => results.push({ name: 'csv-parse + pg COPY', seconds: `skipped: ${error.message}` }));
-  const url = `${pgUrl}${pgUrl.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
-  await measure('digest subscribers import (PostgreSQL)', async () => cli(['import', file, '--db', url, '--json']));
-  await probe.query(`DROP SCHEMA ${schema} CASCADE`);
-  await probe.end();
-} else {
-  results.push({ name: 'PostgreSQL', seconds: `skipped: ${pgUrl} unreachable` });
+    await done;
+  } finally {
+    await client.end();
+  }
 }
-console.log(`${rows.toLocaleString('en')} rows`);
-console.table(results);
-await rm(dir, { recursive: true, force: true });
+
+if (process.argv[1] && pathToFileURL(process.argv[1]).href === import.meta.url) {
+  const [flag, kind, ...rest] = process.argv.slice(2);
+  if (flag === '--baseline') {
+    if (kind === 'sqlite') await sqliteBaseline(rest[0], rest[1]);
+    else if (kind === 'postgres') await postgresBaseline(rest[0], rest[1], rest[2]);
+    else throw new Error(`unknown baseline ${kind}`);
+  } else {
+    const count = Number(process.argv[2] ?? 200_000);
+    const runs = Number(process.argv[3] ?? 3);
+    const table = await run({ quick: false, rows: count, runs });
+    const s = (x) => `${x.median.toFixed(2)} s (${x.min.toFixed(2)}–${x.max.toFixed(2)})`;
+    console.log(`${count.toLocaleString('en')} rows, ${runs} runs each, alternating`);
+    console.table(table.map((r) => ({ figure: r.figure, digest: s(r.ours), baseline: s(r.baseline), ratio: r.ratio.toFixed(2), met: r.met, note: r.note })));
+  }
+}
