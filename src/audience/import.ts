@@ -65,25 +65,31 @@ export async function importFile(store: SubscriberStore, file: string, options: 
   };
 
   const run = async () => {
-    for await (const row of csv.rows) {
-      read++;
-      if ('error' in row) {
-        result.rejected.push({ line: row.line, reason: row.error });
-        continue;
+    for await (const rows of csv.batches) {
+      for (const row of rows) {
+        read++;
+        if ('error' in row) {
+          result.rejected.push({ line: row.line, reason: row.error });
+          continue;
+        }
+        const mapped = bound.read(row.values);
+        if ('reject' in mapped) {
+          result.rejected.push({ line: row.line, reason: mapped.reject });
+          continue;
+        }
+        const check = checkAddress(mapped.email);
+        if (!check.ok) {
+          result.rejected.push({ line: row.line, reason: `${check.reason}: ${JSON.stringify(mapped.email)}` });
+          continue;
+        }
+        // The mapped row is ours alone: completed in place rather than copied.
+        const input = mapped as CheckedInput;
+        input.email = check.address;
+        input.international = check.international;
+        batch.push(input);
+        lines.push(row.line);
+        if (batch.length >= size) await flush();
       }
-      const mapped = bound.read(row.values);
-      if ('reject' in mapped) {
-        result.rejected.push({ line: row.line, reason: mapped.reject });
-        continue;
-      }
-      const check = checkAddress(mapped.email);
-      if (!check.ok) {
-        result.rejected.push({ line: row.line, reason: `${check.reason}: ${JSON.stringify(mapped.email)}` });
-        continue;
-      }
-      batch.push({ ...mapped, email: check.address, international: check.international });
-      lines.push(row.line);
-      if (batch.length >= size) await flush();
     }
     await flush();
   };

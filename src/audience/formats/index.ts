@@ -43,7 +43,8 @@ export function bindFormat(columns: string[], chosen: FormatName | 'auto', file:
       const email = row.get(emailColumn);
       if (!email) return { reject: `has no address in the "${emailHeader}" column` };
       const mapped = format.map(row);
-      return 'reject' in mapped ? mapped : { ...mapped, email };
+      if (!('reject' in mapped)) mapped.email = email;
+      return mapped;
     },
   };
 }

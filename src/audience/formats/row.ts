@@ -27,30 +27,38 @@ export function rowReader(columns: string[], mapped: ReadonlySet<string>): (valu
     if (!index.has(key)) index.set(key, at);
   });
   const extra = columns.map((column, at) => ({ column, at })).filter(({ column }) => column !== '' && !mapped.has(columnKey(column)));
-  return (values) => {
-    const get = (column: string) => {
-      const at = index.get(column);
-      return at === undefined ? undefined : unguardCell(values[at] ?? '').trim();
-    };
-    return {
-      get,
-      first: (...names) => {
-        for (const name of names) {
-          const value = get(name);
-          if (value) return value;
-        }
-        return undefined;
-      },
-      rest: () => {
-        const attributes: Attributes = {};
-        for (const { column, at } of extra) {
-          const value = unguardCell(values[at] ?? '').trim();
-          if (value !== '') attributes[column] = value;
-        }
-        return attributes;
-      },
-    };
-  };
+  return (values) => new BoundRow(values, index, extra);
+}
+
+/** One object per row (not a closure per method): the import reads hundreds of thousands. */
+class BoundRow implements Row {
+  constructor(
+    private readonly values: string[],
+    private readonly index: ReadonlyMap<string, number>,
+    private readonly extra: ReadonlyArray<{ column: string; at: number }>,
+  ) {}
+
+  get(column: string): string | undefined {
+    const at = this.index.get(column);
+    return at === undefined ? undefined : unguardCell(this.values[at] ?? '').trim();
+  }
+
+  first(...columns: string[]): string | undefined {
+    for (const column of columns) {
+      const value = this.get(column);
+      if (value) return value;
+    }
+    return undefined;
+  }
+
+  rest(): Attributes {
+    const attributes: Attributes = {};
+    for (const { column, at } of this.extra) {
+      const value = unguardCell(this.values[at] ?? '').trim();
+      if (value !== '') attributes[column] = value;
+    }
+    return attributes;
+  }
 }
 
 const truthy = new Set(['true', 't', 'yes', 'y', '1']);
