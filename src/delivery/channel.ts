@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import nodemailer from 'nodemailer';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import { UserError } from '../errors.js';
 import { writeFileAtomic } from '../fs.js';
 import type { OutgoingMessage } from './message.js';
+import { SmtpPool } from './smtp-pool.js';
 
 /**
  * Where the built messages of a send go: an SMTP server through a pool of connections, or the
@@ -59,28 +59,20 @@ export async function smtpChannel(options: SmtpOptions): Promise<Channel> {
   const parsed = new URL(options.url);
   const description = `${parsed.protocol.replace(':', '')}://${parsed.hostname}${parsed.port ? `:${parsed.port}` : ''}`;
   const internationalOk = await probe(options.url, description);
-  const transport = nodemailer.createTransport(
-    {
-      url: options.url,
-      pool: true,
-      maxConnections: options.concurrency,
-      maxMessages: 500,
-      // RFC 5321 gives the server ten minutes to answer the end of DATA. Giving up sooner risks
-      // resending a message that was in fact accepted: a duplicate.
-      socketTimeout: 10 * 60_000,
-      ...(options.dkim ? { dkim: { ...options.dkim, headerFieldNames: SIGNED_HEADERS } } : {}),
-    } as never,
-  );
+  const pool = new SmtpPool({
+    url: options.url,
+    size: options.concurrency,
+    dkim: options.dkim ? { ...options.dkim, headerFieldNames: SIGNED_HEADERS } : undefined,
+  });
   return {
     description,
     real: true,
     internationalOk,
     async deliver(message) {
-      const info = await transport.sendMail({ envelope: message.envelope, raw: message.raw });
-      return { reply: String(info.response ?? '') };
+      return { reply: await pool.send(message.envelope, message.raw) };
     },
     close() {
-      transport.close();
+      pool.close();
     },
   };
 }

@@ -262,6 +262,36 @@ export class Journal {
       .execute();
   }
 
+  private settled: { issue: string; key: string; state: 'sent' | 'failed' | 'deferred'; detail: { reply?: string; messageId?: string }; at: Date }[] = [];
+
+  /**
+   * A final outcome, written with others in one transaction a moment later instead of one commit
+   * per message. Safe: until it is written the reader stays `sending`, which after a crash reads as
+   * `unknown`, so no outcome that is lost can cause a second copy.
+   */
+  settleSoon(issue: string, key: string, state: 'sent' | 'failed' | 'deferred', detail: { reply?: string; messageId?: string }, now = new Date()): number {
+    this.settled.push({ issue, key, state, detail, at: now });
+    return this.settled.length;
+  }
+
+  /** Writes the outcomes held by settleSoon. */
+  async flush(): Promise<void> {
+    const batch = this.settled.splice(0);
+    if (!batch.length) return;
+    await this.dialect.transaction(async () => {
+      const db = this.dialect.db as unknown as Kysely<JournalDatabase>;
+      for (const { issue, key, state, detail, at } of batch) {
+        await db
+          .updateTable('send_journal')
+          .set({ state, reply: detail.reply?.slice(0, 1000) ?? null, message_id: detail.messageId ?? null, updated_at: at.toISOString(), lease_owner: null, lease_until: null })
+          .where('issue', '=', issue)
+          .where('email_key', '=', key)
+          .where('lease_owner', '=', this.owner)
+          .execute();
+      }
+    });
+  }
+
   /** Gives back readers claimed but not attempted (`--limit` reached, or a stop). */
   async release(issue: string, keys: string[]): Promise<void> {
     if (!keys.length) return;

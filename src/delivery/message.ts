@@ -105,7 +105,7 @@ export class MessageFactory {
     ].join('\r\n');
 
     const text = qp.wrap(qp.encode(this.text(reader).replace(/\r?\n/g, '\r\n')), 76);
-    const html = Buffer.from(this.html(reader), 'utf8').toString('base64').replace(/.{76}(?=.)/g, '$&\r\n');
+    const html = lines(Buffer.from(this.html(reader), 'utf8').toString('base64'), 76);
     const body = [
       `--${this.boundary}`,
       'Content-Type: text/plain; charset=utf-8',
@@ -126,6 +126,13 @@ export class MessageFactory {
       envelope: { from: this.sender.address, to: [recipient.email] },
     };
   }
+}
+
+/** Base64 in lines of `width`: slicing beats a regular expression here by a wide margin. */
+function lines(text: string, width: number): string {
+  const parts: string[] = [];
+  for (let i = 0; i < text.length; i += width) parts.push(text.slice(i, i + width));
+  return parts.join('\r\n');
 }
 
 /** No field from a subscriber record or the front matter can end a header line early. */

@@ -166,6 +166,10 @@ export async function sendIssue(options: SendOptions): Promise<SendSummary> {
     }));
 
   const stopped = () => fatal !== undefined || options.signal?.aborted === true;
+  // Outcomes are written in batches: when a hundred are waiting, and at least every quarter second.
+  let flushing: Promise<void> = Promise.resolve();
+  const flush = () => (flushing = flushing.then(() => journal.flush()));
+  const ticker = setInterval(() => void flush(), 250);
 
   const deliverOne = async (entry: JournalEntry) => {
     for (let attempt = 1; ; attempt++) {
@@ -181,7 +185,7 @@ export async function sendIssue(options: SendOptions): Promise<SendSummary> {
       const message = factory.build(entry, entry.key);
       try {
         const { reply } = await channel.deliver(message, entry.key);
-        await journal.settle(issue, entry.key, 'sent', { reply, messageId: message.messageId });
+        if (journal.settleSoon(issue, entry.key, 'sent', { reply, messageId: message.messageId }) >= 100) await flush();
         progress.sent++;
         return;
       } catch (error) {
@@ -228,6 +232,8 @@ export async function sendIssue(options: SendOptions): Promise<SendSummary> {
   try {
     await Promise.all(Array.from({ length: options.concurrency }, worker));
   } finally {
+    clearInterval(ticker);
+    await flush();
     await journal.release(issue, queue.splice(0).map((entry) => entry.key));
     channel.close();
   }

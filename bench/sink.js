@@ -1,0 +1,29 @@
+// A counting SMTP sink for the benchmarks, run as its own process so it does not share a core's
+// event loop with the sender being measured. Prints its port, counts messages, discards them.
+import { SMTPServer } from 'smtp-server';
+
+let count = 0;
+const server = new SMTPServer({
+  disableReverseLookup: true,
+  authOptional: true,
+  disabledCommands: ['STARTTLS', 'AUTH'],
+  logger: false,
+  size: 50 * 1024 * 1024,
+  onData(stream, _session, callback) {
+    stream.on('end', () => {
+      count++;
+      callback(null, 'ok');
+    });
+    stream.resume();
+  },
+});
+server.on('error', () => {});
+server.listen(0, '127.0.0.1', () => {
+  process.stdout.write(`${server.server.address().port}\n`);
+});
+process.on('message', (message) => {
+  if (message === 'count') process.send({ count });
+  if (message === 'stop') server.close(() => process.exit(0));
+});
+// Never outlive the benchmark that started it.
+process.on('disconnect', () => process.exit(0));

@@ -1,0 +1,131 @@
+import { PassThrough } from 'node:stream';
+import DKIM from 'nodemailer/lib/dkim';
+import SMTPConnection from 'nodemailer/lib/smtp-connection';
+
+export interface PoolOptions {
+  url: string;
+  size: number;
+  dkim?: { domainName: string; keySelector: string; privateKey: string; headerFieldNames: string };
+}
+
+/** Messages per connection before it is replaced, as most providers limit a session. */
+const MESSAGES_PER_CONNECTION = 500;
+
+/**
+ * A few SMTP connections, each sending one ready-made message at a time. The messages are complete
+ * RFC 5322 bytes already (built once per issue and spliced per reader), so they go straight to
+ * nodemailer's SMTP connection, which only dot-stuffs them: none of the MIME machinery that
+ * nodemailer's own transports run per message is needed here.
+ */
+export class SmtpPool {
+  private readonly idle: Connection[] = [];
+  private open = 0;
+  private readonly waiting: ((connection: Connection | undefined) => void)[] = [];
+  private readonly signer?: InstanceType<typeof DKIM>;
+  private closed = false;
+
+  constructor(private readonly options: PoolOptions) {
+    if (options.dkim) this.signer = new DKIM(options.dkim as never);
+  }
+
+  /** Sends one message; resolves with the server's reply, rejects with nodemailer's error. */
+  async send(envelope: { from: string; to: string[] }, raw: Buffer): Promise<string> {
+    const message = this.signer ? await sign(this.signer, raw) : raw;
+    const connection = await this.acquire();
+    try {
+      const info = await new Promise<{ response?: string }>((done, fail) =>
+        connection.smtp.send({ ...envelope, use8BitMime: false } as never, message, (error, result) => (error ? fail(error) : done(result as { response?: string }))),
+      );
+      connection.sent++;
+      this.release(connection, connection.sent >= MESSAGES_PER_CONNECTION);
+      return String(info.response ?? '');
+    } catch (error) {
+      // After any failure the session's state is not to be trusted: start the next on a new one.
+      this.release(connection, true);
+      throw error;
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const connection of this.idle.splice(0)) connection.smtp.quit();
+    for (const wake of this.waiting.splice(0)) wake(undefined);
+  }
+
+  private async acquire(): Promise<Connection> {
+    const ready = this.idle.pop();
+    if (ready) return ready;
+    if (this.open < this.options.size) {
+      this.open++;
+      try {
+        return await connect(this.options.url);
+      } catch (error) {
+        this.open--;
+        throw error;
+      }
+    }
+    const handed = await new Promise<Connection | undefined>((wake) => this.waiting.push(wake));
+    if (!handed) return this.acquire();
+    return handed;
+  }
+
+  private release(connection: Connection, retire: boolean) {
+    if (retire || this.closed) {
+      this.open--;
+      if (connection.smtp.alive) connection.smtp.quit();
+      else connection.smtp.close();
+      // Someone waiting can open a fresh connection now.
+      this.waiting.shift()?.(undefined);
+      return;
+    }
+    const next = this.waiting.shift();
+    if (next) next(connection);
+    else this.idle.push(connection);
+  }
+}
+
+interface Connection {
+  smtp: SMTPConnection & { alive?: boolean };
+  sent: number;
+}
+
+async function connect(url: string): Promise<Connection> {
+  const parsed = new URL(url);
+  const secure = parsed.protocol === 'smtps:';
+  const smtp = new SMTPConnection({
+    host: parsed.hostname,
+    port: Number(parsed.port || (secure ? 465 : 587)),
+    secure,
+    connectionTimeout: 30_000,
+    greetingTimeout: 30_000,
+    // RFC 5321 gives the server ten minutes to answer the end of DATA. Giving up sooner risks
+    // resending a message that was in fact accepted: a duplicate.
+    socketTimeout: 10 * 60_000,
+  }) as Connection['smtp'];
+  smtp.on('error', () => undefined); // surfaced through the callbacks of send and connect
+  await new Promise<void>((done, fail) => {
+    smtp.once('error', fail);
+    smtp.connect(() => {
+      smtp.off('error', fail);
+      done();
+    });
+  });
+  if (parsed.username) {
+    await new Promise<void>((done, fail) =>
+      smtp.login({ user: decodeURIComponent(parsed.username), pass: decodeURIComponent(parsed.password) }, (error) => (error ? fail(error) : done())),
+    );
+  }
+  smtp.alive = true;
+  smtp.once('end', () => (smtp.alive = false));
+  return { smtp, sent: 0 };
+}
+
+function sign(signer: InstanceType<typeof DKIM>, raw: Buffer): Promise<Buffer> {
+  return new Promise((done, fail) => {
+    const chunks: Buffer[] = [];
+    const output = signer.sign(raw) as PassThrough;
+    output.on('data', (chunk: Buffer) => chunks.push(chunk));
+    output.on('end', () => done(Buffer.concat(chunks)));
+    output.on('error', fail);
+  });
+}
