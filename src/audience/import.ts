@@ -1,6 +1,6 @@
 import { UserError } from '../errors.js';
 import { checkAddress } from './address.js';
-import { openCsv } from './csv.js';
+import { openCsv, type CsvRow } from './csv.js';
 import { bindFormat, type FormatName } from './formats/index.js';
 import type { CheckedInput, Outcome, SubscriberStore } from './store.js';
 
@@ -32,41 +32,70 @@ export interface ImportResult {
   applied: boolean;
 }
 
-/** Rows per transaction: big enough that a transaction and its lookups are spread thin (the raw baseline commits every 10,000 rows too), small enough that memory stays flat and a crash loses little work. */
+/** Rows per transaction: the raw baseline commits every 10,000 rows too, and a commit (an fsync on PostgreSQL) is spread thin. */
 export const DEFAULT_BATCH = 10_000;
+/**
+ * Rows merged and written at a time inside a transaction. Small, so that what a slice builds dies
+ * young: with 10,000-row slices the objects outlive the young generation and peak memory grows by
+ * some 40 MB, for no gain in speed.
+ */
+const SLICE = 2_000;
 
 /**
  * Imports a list file into the store, streaming: rows are read, mapped by the file's format,
- * checked, and written a batch per transaction. A crash between batches leaves whole batches
- * only, and since every write is a merge by address, running the same import again finishes the
- * job without duplicating anyone. With `strict`, all batches share one transaction that is rolled
- * back if any row was rejected.
+ * checked, and written a batch per transaction (in slices, to keep memory flat). A crash between
+ * batches leaves whole batches only, and since every write is a merge by address, running the same
+ * import again finishes the job without duplicating anyone. With `strict`, all batches share one
+ * transaction that is rolled back if any row was rejected.
  */
 export async function importFile(store: SubscriberStore, file: string, options: ImportOptions = {}): Promise<ImportResult> {
   const csv = await openCsv(file);
   const bound = bindFormat(csv.columns, options.format ?? 'auto', file);
   const result: ImportResult = { format: bound.format.name, imported: 0, updated: 0, unchanged: 0, rejected: [], applied: true };
   const mergeOptions = { resubscribe: options.resubscribe, tags: options.tags, source: `import:${bound.format.name}`, now: new Date().toISOString() };
-  const size = options.batchSize ?? DEFAULT_BATCH;
-  let batch: CheckedInput[] = [];
-  let lines: number[] = [];
+  const size = Math.max(1, options.batchSize ?? DEFAULT_BATCH);
+  const slice = Math.min(size, SLICE);
   let read = 0;
 
-  const flush = async () => {
-    if (batch.length === 0) return;
-    const outcomes = await store.upsert(batch, mergeOptions);
-    outcomes.forEach((outcome: Outcome, index) => {
-      if (outcome === 'erased') result.rejected.push({ line: lines[index]!, reason: 'was erased at the subscriber’s request (digest subscribers remove), so it is not imported again' });
-      else result[outcome]++;
-    });
-    batch = [];
-    lines = [];
-    options.onProgress?.(read);
+  // Rows one at a time from the reader's chunks, without an await per row.
+  const chunks = csv.batches[Symbol.asyncIterator]();
+  let chunk: CsvRow[] = [];
+  let at = 0;
+  let ended = false;
+  const nextRow = async (): Promise<CsvRow | undefined> => {
+    while (at >= chunk.length) {
+      if (ended) return undefined;
+      const next = await chunks.next();
+      if (next.done) {
+        ended = true;
+        return undefined;
+      }
+      chunk = next.value;
+      at = 0;
+    }
+    return chunk[at++];
   };
 
-  const run = async () => {
-    for await (const rows of csv.batches) {
-      for (const row of rows) {
+  /** One transaction: rows until `size` have been written or the file ends. Counted only once committed. */
+  const transaction = async () => {
+    const counts = { imported: 0, updated: 0, unchanged: 0 };
+    const erased: Rejection[] = [];
+    let batch: CheckedInput[] = [];
+    let lines: number[] = [];
+    let written = 0;
+    const flush = async () => {
+      if (batch.length === 0) return;
+      const outcomes = await store.upsert(batch, mergeOptions);
+      outcomes.forEach((outcome: Outcome, index) => {
+        if (outcome === 'erased') erased.push({ line: lines[index]!, reason: 'was erased at the subscriber’s request (digest subscribers remove), so it is not imported again' });
+        else counts[outcome]++;
+      });
+      written += batch.length;
+      batch = [];
+      lines = [];
+    };
+    await store.atomically(async () => {
+      for (let row = await nextRow(); row !== undefined; row = written + batch.length >= size ? undefined : await nextRow()) {
         read++;
         if ('error' in row) {
           result.rejected.push({ line: row.line, reason: row.error });
@@ -88,10 +117,20 @@ export async function importFile(store: SubscriberStore, file: string, options: 
         input.international = check.international;
         batch.push(input);
         lines.push(row.line);
-        if (batch.length >= size) await flush();
+        if (batch.length >= slice) await flush();
       }
-    }
-    await flush();
+      await flush();
+    });
+    result.imported += counts.imported;
+    result.updated += counts.updated;
+    result.unchanged += counts.unchanged;
+    result.rejected.push(...erased);
+    options.onProgress?.(read);
+  };
+
+  const run = async () => {
+    do await transaction();
+    while (!ended || at < chunk.length);
   };
 
   if (options.strict) {
