@@ -4,7 +4,7 @@ import * as mimeFuncs from 'nodemailer/lib/mime-funcs';
 import * as qp from 'nodemailer/lib/qp';
 import { UserError } from '../errors.js';
 import type { Edition } from '../render/index.js';
-import { compileMerge, type Merge } from '../render/merge.js';
+import { compileMerge, compileSplice, type Merge, type Reader } from '../render/merge.js';
 import { sealUnsubscribe, unsubscribeUrl, type UnsubscribeKey } from './unsubscribe.js';
 
 /** A reader as the journal holds them. */
@@ -38,8 +38,8 @@ export interface OutgoingMessage {
  * Buffer does natively; quoted-printable for the text, which stays readable) and joined.
  */
 export class MessageFactory {
-  private readonly html: Merge;
-  private readonly text: Merge;
+  private readonly html: (reader: Reader) => Buffer;
+  private readonly text: (reader: Reader) => Buffer;
   private readonly subject: Merge;
   private readonly fixedHeaders: string;
   private readonly boundary = `digest-${randomBytes(12).toString('hex')}`;
@@ -56,8 +56,8 @@ export class MessageFactory {
     }
     this.sender = sender;
     this.domain = sender.address.split('@')[1]!.toLowerCase();
-    this.html = compileMerge(edition.html);
-    this.text = compileMerge(edition.text, 'text');
+    this.html = compileSplice(edition.html);
+    this.text = compileSplice(edition.text.replace(/\r?\n/g, '\r\n'), 'text');
     this.subject = compileMerge(edition.subject, 'text');
     this.fixedHeaders = [
       header('From', mailbox(this.sender.name, this.sender.address)),
@@ -81,7 +81,7 @@ export class MessageFactory {
   build(recipient: Recipient, key: string, now = new Date()): OutgoingMessage {
     const token = sealUnsubscribe({ email: recipient.email, issue: this.edition.meta.slug }, this.settings.key);
     const unsubscribe = unsubscribeUrl(this.settings.unsubscribeBase, token);
-    const reader = {
+    const reader: Reader = {
       subscriber: {
         email: recipient.email,
         name: recipient.name ?? undefined,
@@ -104,24 +104,18 @@ export class MessageFactory {
       'List-Unsubscribe-Post: List-Unsubscribe=One-Click',
     ].join('\r\n');
 
-    const text = qp.wrap(qp.encode(this.text(reader).replace(/\r?\n/g, '\r\n')), 76);
-    const html = lines(Buffer.from(this.html(reader), 'utf8').toString('base64'), 76);
-    const body = [
-      `--${this.boundary}`,
-      'Content-Type: text/plain; charset=utf-8',
-      'Content-Transfer-Encoding: quoted-printable',
-      '',
-      text,
-      `--${this.boundary}`,
-      'Content-Type: text/html; charset=utf-8',
-      'Content-Transfer-Encoding: base64',
-      '',
-      html,
-      `--${this.boundary}--`,
-      '',
-    ].join('\r\n');
+    // Quoted-printable keeps the text part readable in the source; base64 is native and fast for the HTML.
+    const text = qp.wrap(qp.encode(this.text(reader)), 76);
+    const html = lines(this.html(reader).toString('base64'), 76);
+    const raw = Buffer.concat([
+      Buffer.from(`${head}\r\n\r\n--${this.boundary}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n`, 'utf8'),
+      Buffer.from(text, 'latin1'),
+      Buffer.from(`\r\n--${this.boundary}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n`, 'latin1'),
+      Buffer.from(html, 'latin1'),
+      Buffer.from(`\r\n--${this.boundary}--\r\n`, 'latin1'),
+    ]);
     return {
-      raw: Buffer.from(`${head}\r\n\r\n${body}`, 'utf8'),
+      raw,
       messageId,
       envelope: { from: this.sender.address, to: [recipient.email] },
     };

@@ -54,6 +54,31 @@ export function compileMerge(template: string, format: 'html' | 'text' = 'html')
 }
 
 /**
+ * A built part split into what every reader shares, held as bytes already, and the few merge
+ * fields, each compiled on its own: per reader only the fields run, and the bytes are joined. This
+ * is the splice that makes a send cost one encode of the issue, not one per reader.
+ */
+export function compileSplice(template: string, format: 'html' | 'text' = 'html'): (reader: Reader) => Buffer {
+  const starts = [0];
+  for (let i = template.indexOf('\n'); i !== -1; i = template.indexOf('\n', i + 1)) starts.push(i + 1);
+  const offset = (position: { line: number; column: number }) => starts[position.line - 1]! + position.column;
+  const parts: (Buffer | Merge)[] = [];
+  let shared = '';
+  for (const statement of Handlebars.parse(template).body) {
+    if (statement.type === 'ContentStatement') {
+      shared += (statement as hbs.AST.ContentStatement).value;
+      continue;
+    }
+    if (statement.type === 'CommentStatement') continue;
+    if (shared) parts.push(Buffer.from(shared, 'utf8'));
+    shared = '';
+    parts.push(compileMerge(template.slice(offset(statement.loc.start), offset(statement.loc.end)), format));
+  }
+  if (shared) parts.push(Buffer.from(shared, 'utf8'));
+  return (reader) => Buffer.concat(parts.map((part) => (Buffer.isBuffer(part) ? part : Buffer.from(part(reader), 'utf8'))));
+}
+
+/**
  * Checks the merge fields in a piece of the issue (the body, a front matter value) before anything is
  * built: a typo such as `{{subscriber.nmae}}` would otherwise send blank to every reader.
  */

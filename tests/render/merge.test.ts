@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { checkMergeFields, compileMerge, unescapeMergeFields } from '../../src/render/merge.js';
+import { join } from 'node:path';
+import { checkMergeFields, compileMerge, compileSplice, unescapeMergeFields } from '../../src/render/merge.js';
+import { loadIssue } from '../../src/issue/load.js';
+import { renderIssue } from '../../src/render/index.js';
+import { configFor, fixtures, tempProject } from '../helpers.js';
 
 describe('merge fields', () => {
   it('fills a reader in, escaping whatever the subscriber record holds', () => {
@@ -43,5 +47,18 @@ describe('merge fields', () => {
 
   it('restores quotes that HTML escaping put inside a field, and only there', () => {
     expect(unescapeMergeFields('&quot;a&quot; {{default subscriber.name &quot;x&quot;}}')).toBe('&quot;a&quot; {{default subscriber.name "x"}}');
+  });
+
+  it('splices each reader into shared bytes exactly as a whole merge would fill them', async () => {
+    const edition = await renderIssue(await loadIssue(join(fixtures, 'issues', 'complete.md')), await configFor(tempProject()));
+    const readers = [
+      { subscriber: { name: 'Zoë <Z> Ørsted', first_name: 'Zoë', email: 'z@example.org', attributes: {} }, unsubscribe_url: 'https://x.org/u/1?a=b&c' },
+      { subscriber: {}, unsubscribe_url: 'https://x.org/u/2' },
+    ];
+    const template = `${edition.html}\n{{#if subscriber.name}}Dear {{subscriber.name}},\n{{else}}Hello,{{/if}} \\{{literal}} {{!-- a note --}}é`;
+    for (const reader of readers) {
+      expect(compileSplice(template)(reader).toString('utf8')).toBe(compileMerge(template)(reader));
+      expect(compileSplice(edition.text, 'text')(reader).toString('utf8')).toBe(compileMerge(edition.text, 'text')(reader));
+    }
   });
 });
