@@ -66,7 +66,7 @@ class PostgresStoreDialect implements Dialect {
   readonly kind = 'postgres' as const;
   private readonly root: Kysely<Database>;
   /** The transaction's connection and a kysely bound to it, while one is open. */
-  private open?: { client: pg.PoolClient; db: Kysely<Database> };
+  private open?: { client: pg.PoolClient; db: Kysely<Database>; anyErased?: boolean };
 
   constructor(private readonly pool: pg.Pool) {
     this.root = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
@@ -106,19 +106,27 @@ class PostgresStoreDialect implements Dialect {
   async existing(keys: string[]): Promise<Map<string, Subscriber>> {
     const found = new Map<string, Subscriber>();
     if (keys.length === 0) return found;
-    const { rows } = await sql<SubscribersTable>`SELECT * FROM subscribers WHERE email_key = ANY(${keys}::text[]) FOR UPDATE`.execute(this.db);
+    // One probe of the unique index per key, forced by a LATERAL subquery the planner cannot flatten
+    // (LIMIT 1): with `= ANY(array)` or a plain join it chose to scan the whole table each batch while
+    // the table had no statistics yet, which made a large first import quadratic.
+    const { rows } = await sql<SubscribersTable>`SELECT s.* FROM unnest(${keys}::text[]) AS k(key),
+      LATERAL (SELECT * FROM subscribers WHERE email_key = k.key LIMIT 1 FOR UPDATE) AS s`.execute(this.db);
     for (const row of rows) found.set(row.email_key, subscriberFromRow(row));
     return found;
   }
 
   async anyErased(): Promise<boolean> {
+    // Asked once per transaction: an import's transaction runs several upserts, and a round trip each is not free.
+    if (this.open?.anyErased !== undefined) return this.open.anyErased;
     const { rows } = await sql<{ any: boolean }>`SELECT EXISTS (SELECT 1 FROM erased_addresses) AS any`.execute(this.db);
-    return Boolean(rows[0]?.any);
+    const any = Boolean(rows[0]?.any);
+    if (this.open) this.open.anyErased = any;
+    return any;
   }
 
   async erased(hashes: string[]): Promise<Set<string>> {
     if (hashes.length === 0) return new Set();
-    const { rows } = await sql<{ hash: string }>`SELECT hash FROM erased_addresses WHERE hash = ANY(${hashes}::text[])`.execute(this.db);
+    const { rows } = await sql<{ hash: string }>`SELECT e.hash FROM unnest(${hashes}::text[]) AS k(hash) JOIN erased_addresses AS e ON e.hash = k.hash`.execute(this.db);
     return new Set(rows.map((row) => row.hash));
   }
 
