@@ -1,0 +1,105 @@
+import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterEach, describe, expect, test } from 'vitest';
+import { importFile } from '../../src/audience/import.js';
+import { openStore } from '../../src/audience/open.js';
+import type { SqlStore } from '../../src/audience/sql/store.js';
+import type { SubscriberStore } from '../../src/audience/store.js';
+import { PG_URL, onEachDatabase, pgUnavailable, tempDir, withSchema } from './databases.js';
+
+async function file(name: string, text: string): Promise<string> {
+  const path = join(await tempDir(), name);
+  await writeFile(path, text);
+  return path;
+}
+
+const csvCell = (value: string) => `"${value.replace(/"/g, '""')}"`;
+
+onEachDatabase((target) => {
+  const open: SubscriberStore[] = [];
+  const fresh = async (url?: string) => {
+    const store = await openStore(url ?? (await target.fresh()));
+    open.push(store);
+    return store;
+  };
+  afterEach(async () => {
+    for (const store of open.splice(0)) await store.close();
+  });
+
+  describe('bulk import', () => {
+    test('tabs, backslashes, quotes, line breaks and \\N in values survive the bulk write, new and updated', async () => {
+      const store = await fresh();
+      const name = 'Ann\t"the \\N" O\\Brien\r\nsecond line';
+      const list = await file('a.csv', `email,name,city\nann@example.com,${csvCell(name)},${csvCell('a\\b\tc')}\n`);
+      expect(await importFile(store, list)).toMatchObject({ imported: 1, rejected: [] });
+      expect(await store.get('ann@example.com')).toMatchObject({ name, attributes: { city: 'a\\b\tc' } });
+      const renamed = `${name}\\ again\t!`;
+      const again = await file('b.csv', `email,name\nANN@example.com,${csvCell(renamed)}\n`);
+      expect(await importFile(store, again)).toMatchObject({ updated: 1 });
+      expect((await store.get('ann@example.com'))!.name).toBe(renamed);
+    });
+
+    test('an import larger than a batch and its slices keeps every row once and merges duplicates across slices and batches', async () => {
+      const store = await fresh();
+      const rows = ['email,name'];
+      for (let i = 0; i < 4500; i++) rows.push(`reader${i}@example.com,Reader ${i}`);
+      // The same people again, later in the file and in other slices, with a name that changes.
+      for (let i = 0; i < 100; i++) rows.push(`READER${i}@example.com,Renamed ${i}`);
+      const list = await file('big.csv', `${rows.join('\n')}\n`);
+      expect(await importFile(store, list, { batchSize: 3000 })).toMatchObject({ imported: 4500, updated: 100, unchanged: 0, rejected: [] });
+      expect(await store.count()).toMatchObject({ total: 4500 });
+      expect(await store.get('reader7@example.com')).toMatchObject({ email: 'reader7@example.com', name: 'Renamed 7' });
+      // Rerun: the first 100 rows rename them back and the last 100 rename them again; nobody is added twice.
+      expect(await importFile(store, list, { batchSize: 3000 })).toMatchObject({ imported: 0, updated: 200, unchanged: 4400 });
+      expect(await store.count()).toMatchObject({ total: 4500 });
+    });
+
+    test('an erased address is refused in every batch of a large import, with its own line', async () => {
+      const store = await fresh();
+      await importFile(store, await file('a.csv', 'email\ngone@example.com\n'));
+      await store.remove('gone@example.com');
+      const rows = ['email'];
+      for (let i = 0; i < 2500; i++) rows.push(`reader${i}@example.com`);
+      rows.push('GONE@example.com');
+      const result = await importFile(store, await file('b.csv', `${rows.join('\n')}\n`));
+      expect(result).toMatchObject({ imported: 2500 });
+      expect(result.rejected).toEqual([{ line: 2502, reason: expect.stringContaining('erased') }]);
+      expect(await store.get('gone@example.com')).toBeUndefined();
+    });
+  });
+});
+
+describe.skipIf(Boolean(pgUnavailable))('bulk import on PostgreSQL, racing another writer', () => {
+  test('an address another process added after our lookup keeps that process’s row, and the rest of the batch goes in', async () => {
+    const schema = `digest_test_${randomBytes(6).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: PG_URL });
+    await admin.connect();
+    await admin.query(`CREATE SCHEMA ${schema}`);
+    const url = withSchema(PG_URL, schema);
+    const ours = (await openStore(url)) as SqlStore;
+    const theirs = await openStore(url);
+    try {
+      // Between our lookup and our write, the other process adds one of our addresses.
+      const dialect = ours.dialect;
+      const lookup = dialect.existing.bind(dialect);
+      dialect.existing = async (keys) => {
+        const found = await lookup(keys);
+        await theirs.upsert([{ email: 'Race@example.com', name: 'Theirs', international: false }], { source: 'cli' });
+        return found;
+      };
+      const list = join(await tempDir(), 'race.csv');
+      await writeFile(list, 'email,name\nann@example.com,Ann\nrace@example.com,Ours\nbob@example.com,Bob\n');
+      const result = await importFile(ours, list);
+      expect(result.rejected).toEqual([]);
+      expect(await ours.get('race@example.com')).toMatchObject({ email: 'Race@example.com', name: 'Theirs' });
+      expect(await ours.count()).toMatchObject({ total: 3 });
+    } finally {
+      await ours.close();
+      await theirs.close();
+      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+      await admin.end();
+    }
+  });
+});
