@@ -90,10 +90,11 @@ export function loadMjml(): Mjml2Html {
  * Problems MJML reports are the template's, and say so.
  */
 export async function compileMjml(mjml: string, templateName: string, file: string): Promise<{ html: string; diagnostics: Diagnostic[] }> {
-  prepareMjml();
   let result: MjmlResult;
   try {
-    result = await worker!.compile(mjml);
+    // In a worker where a command asked for one; otherwise here (a send, whose memory is budgeted,
+    // needs no second JavaScript heap for one compile).
+    result = worker ? await worker.compile(mjml) : await loadMjml()(mjml, options);
   } catch (error) {
     // MJML and the CSS inliner under it throw on some malformed templates (broken CSS, say).
     const reason = (error as Error).message.split('\n')[0]?.replace(/^\w*Error: /, '');
