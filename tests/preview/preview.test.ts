@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Frame, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStore } from '../../src/audience/open.js';
 import { startPreview } from '../../src/preview/index.js';
 import { browserAvailable, launchChromium } from '../browser.js';
 import { fixture, sampleConfig, tempProject } from '../helpers.js';
@@ -32,10 +33,14 @@ describe.runIf(browserAvailable())('digest preview', () => {
       `${sampleConfig}testAddresses: [editor@gazette.example]\n`,
     );
     issue = join(root, 'issues', 'week.md');
+    // A list with one reader: the preview offers them first, before its own samples.
+    const store = await openStore(`sqlite:${join(root, 'digest.db')}`);
+    await store.upsert([{ email: 'wren@example.org', name: 'Wren Castellano', international: false }], { source: 'test' });
+    await store.close();
     const cwd = process.cwd();
     process.chdir(root);
     try {
-      preview = await startPreview(issue, { port: 0, host: '127.0.0.1' });
+      preview = await startPreview(issue, { port: 0, host: '127.0.0.1', databaseUrl: `sqlite:${join(root, 'digest.db')}` });
     } finally {
       process.chdir(cwd);
     }
@@ -68,9 +73,16 @@ describe.runIf(browserAvailable())('digest preview', () => {
     expect(await page.locator('#findings').textContent()).toContain('Nothing to report.');
   });
 
-  it('fills merge fields with a sample reader, and shows the fallback for one without a name', async () => {
-    await expect.poll(() => email().locator('.prose p').first().textContent()).toContain('Good morning, Alesia.');
+  it('fills merge fields with a reader from the list, or a sample, and shows the fallback for one without a name', async () => {
+    expect(await page.locator('#reader option').allTextContents()).toEqual([
+      'Wren Castellano <wren@example.org>',
+      'Alesia Moreno (sample)',
+      'A reader with no name (sample)',
+    ]);
+    await expect.poll(() => email().locator('.prose p').first().textContent()).toContain('Good morning, Wren.');
     await page.selectOption('#reader', '1');
+    await expect.poll(() => email()?.locator('.prose p').first().textContent()).toContain('Good morning, Alesia.');
+    await page.selectOption('#reader', '2');
     await expect.poll(() => email()?.locator('.prose p').first().textContent()).toContain('Good morning, neighbour.');
     await page.selectOption('#reader', '0');
   });
@@ -168,6 +180,6 @@ describe.runIf(browserAvailable())('digest preview', () => {
     const eml = readFileSync(join(root, 'outbox', message!), 'utf8');
     expect(eml).toMatch(/^Subject: \[TEST\] Bridge reopens; budget vote Tuesday$/m);
     expect(eml).toMatch(/^To: editor@gazette\.example$/m);
-    expect(eml).toContain('Good morning, Alesia.');
+    expect(eml).toContain('Good morning, Wren.');
   });
 });
