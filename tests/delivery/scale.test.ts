@@ -126,3 +126,34 @@ describe('rehearsals', () => {
     await sink.close();
   });
 });
+
+describe('headers in other scripts, and partial runs', () => {
+  it('encodes non-ASCII subjects and names (RFC 2047) so they arrive as written', async () => {
+    const sink = await startSink();
+    const root = project({
+      'issues/intl.md': fixture('issues', 'complete.md').replace('subject: Bridge reopens; budget vote Tuesday', 'subject: "Pont réouvert — vote du budget, Ørsted"'),
+      'names.csv': 'email,name,tags\nzoe@example.org,Zoë Ångström,local\n',
+    });
+    const result = await send(root, ['issues/intl.md', '--to', 'names.csv', '--db', `sqlite:${join(root, 'digest.db')}`, '--smtp', sink.url]);
+    expect(JSON.parse(result.stdout)).toMatchObject({ sent: 1 });
+    const [message] = sink.received;
+    expect(message!.parsed.subject).toBe('Pont réouvert — vote du budget, Ørsted');
+    expect(message!.parsed.to).toMatchObject({ value: [{ name: 'Zoë Ångström', address: 'zoe@example.org' }] });
+    expect(message!.raw.toString('latin1').split('\r\n\r\n')[0]).toMatch(/^[\x00-\x7f]*$/);
+    await sink.close();
+  });
+
+  it('--limit sends at most that many now; the next run carries on', async () => {
+    const sink = await startSink();
+    const root = project();
+    const db = `sqlite:${join(root, 'digest.db')}`;
+    const first = await send(root, ['issues/week.md', '--to', 'readers.csv', '--db', db, '--smtp', sink.url, '--limit', '2']);
+    expect(JSON.parse(first.stdout)).toMatchObject({ sent: 2 });
+    const status = JSON.parse((await runCli(['status', 'week', '--db', db, '--json'], { cwd: root })).stdout);
+    expect(status).toMatchObject({ sent: 2, pending: 1 });
+    const second = await send(root, ['issues/week.md', '--to', 'readers.csv', '--db', db, '--smtp', sink.url]);
+    expect(JSON.parse(second.stdout)).toMatchObject({ sent: 1, alreadySent: 2 });
+    expect(sink.received).toHaveLength(3);
+    await sink.close();
+  });
+});
