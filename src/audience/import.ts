@@ -76,7 +76,7 @@ export async function importFile(store: SubscriberStore, file: string, options: 
     return chunk[at++];
   };
 
-  /** One transaction: rows until `size` have been written or the file ends. Counted only once committed. */
+  /** One transaction: rows until `size` have been taken or the file ends, counted only once it commits. */
   const transaction = async () => {
     const counts = { imported: 0, updated: 0, unchanged: 0 };
     const erased: Rejection[] = [];
