@@ -133,7 +133,13 @@ export function registerSubscribers(program: Command): void {
         const store = await openStore(flags);
         try {
           const changed = await store.unsubscribe(check.address, 'cli: unsubscribe');
-          const subscriber = (await store.get(check.address))!;
+          const subscriber = await store.get(check.address);
+          if (!subscriber) {
+            // Erased by `remove`: nothing is kept but its hash, which already stops every import and add.
+            if (json.on) json.print({ email: check.address, status: 'erased', changed: false });
+            else process.stdout.write(`already not subscribed: ${check.address} was removed at their request (only a one-way hash is kept)\n`);
+            return;
+          }
           if (json.on) json.print({ email: subscriber.email, status: subscriber.status, changed });
           else process.stdout.write(`${changed ? paint(process.stdout).green('unsubscribed') : 'already not subscribed:'} ${subscriber.email}\n`);
         } finally {

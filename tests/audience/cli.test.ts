@@ -109,6 +109,10 @@ onEachDatabase((target) => {
       const back = await digest(['add', 'ann@example.com', '--db', db]);
       expect(back.code).toBe(1);
       expect(back.stderr).toMatch(/removed at their request/);
+      const again = await digest(['unsubscribe', 'Ann@example.com', '--db', db, '--json']);
+      expect(again.code).toBe(0);
+      expect(json(again)).toEqual({ email: 'Ann@example.com', status: 'erased', changed: false });
+      expect(json(await digest(['count', '--db', db, '--json']))).toMatchObject({ total: 1 });
     });
 
     test('an invalid address is refused with the reason', async () => {
