@@ -72,6 +72,33 @@ onEachDatabase((target) => {
 });
 
 describe.skipIf(Boolean(pgUnavailable))('bulk import on PostgreSQL, racing another writer', () => {
+  test('a remove while an import transaction is open waits for it, then erases what it wrote', async () => {
+    const schema = `digest_test_${randomBytes(6).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: PG_URL });
+    await admin.connect();
+    await admin.query(`CREATE SCHEMA ${schema}`);
+    const url = withSchema(PG_URL, schema);
+    const ours = await openStore(url);
+    const theirs = await openStore(url);
+    try {
+      let removal: Promise<boolean> | undefined;
+      await ours.atomically(async () => {
+        await ours.upsert([{ email: 'late@example.com', international: false }], { source: 'import:csv' });
+        removal = theirs.remove('late@example.com');
+        // Long enough for an unblocked remove to have committed.
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      });
+      expect(await removal).toBe(true);
+      expect(await ours.get('late@example.com')).toBeUndefined();
+      expect(await ours.isErased('late@example.com')).toBe(true);
+    } finally {
+      await ours.close();
+      await theirs.close();
+      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+      await admin.end();
+    }
+  });
+
   test('an address another process added after our lookup keeps that process’s row, and the rest of the batch goes in', async () => {
     const schema = `digest_test_${randomBytes(6).toString('hex')}`;
     const admin = new pg.Client({ connectionString: PG_URL });

@@ -15,7 +15,10 @@ export interface Dialect {
   transaction<T>(work: () => Promise<T>): Promise<T>;
   /** The stored subscribers for these keys, locked against concurrent writers until the transaction ends. */
   existing(keys: string[]): Promise<Map<string, Subscriber>>;
-  /** Whether any address has been erased: while none has, an import need not hash its addresses. */
+  /**
+   * Whether any address has been erased: while none has, an import need not hash its addresses.
+   * Inside a transaction, a `remove` cannot commit between this answer and the transaction's end.
+   */
   anyErased(): Promise<boolean>;
   erased(hashes: string[]): Promise<Set<string>>;
   /**

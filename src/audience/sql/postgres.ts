@@ -118,10 +118,17 @@ class PostgresStoreDialect implements Dialect {
   async anyErased(): Promise<boolean> {
     // Asked once per transaction: an import's transaction runs several upserts, and a round trip each is not free.
     if (this.open?.anyErased !== undefined) return this.open.anyErased;
-    const { rows } = await sql<{ any: boolean }>`SELECT EXISTS (SELECT 1 FROM erased_addresses) AS any`.execute(this.db);
-    const any = Boolean(rows[0]?.any);
-    if (this.open) this.open.anyErased = any;
-    return any;
+    if (!this.open) {
+      const { rows } = await sql<{ any: boolean }>`SELECT EXISTS (SELECT 1 FROM erased_addresses) AS any`.execute(this.db);
+      return Boolean(rows[0]?.any);
+    }
+    // Locked until the transaction ends, so that a `remove` cannot commit between this answer and
+    // our writes (it waits, then deletes what we wrote); imports do not block one another.
+    const results = (await this.open.client.query(
+      'LOCK TABLE erased_addresses IN SHARE MODE; SELECT EXISTS (SELECT 1 FROM erased_addresses) AS any',
+    )) as unknown as Array<pg.QueryResult<{ any: boolean }>>;
+    this.open.anyErased = Boolean(results[1]?.rows[0]?.any);
+    return this.open.anyErased;
   }
 
   async erased(hashes: string[]): Promise<Set<string>> {

@@ -80,7 +80,8 @@ export class SqlStore implements SubscriberStore {
     return this.dialect.transaction(async () => {
       const keys = batch.map((input) => emailKey(input.email));
       // Hashing every address costs as much as the rest of the import; while nobody has been
-      // erased (asked inside the transaction, so a removal cannot slip in between) it is skipped.
+      // erased it is skipped. Asked inside the transaction, which holds off a `remove` until it
+      // commits (SQLite's write lock; a SHARE lock on erased_addresses in PostgreSQL).
       const erased = (await this.dialect.anyErased()) ? await this.erasedAmong(batch) : undefined;
       const stored = await this.dialect.existing([...new Set(keys)]);
       // The same address twice in one batch merges into the row written by its first occurrence.
@@ -124,13 +125,16 @@ export class SqlStore implements SubscriberStore {
     const secret = await this.erasureSecret();
     const now = new Date().toISOString();
     return this.dialect.transaction(async () => {
-      const deleted = await this.dialect.db.deleteFrom('subscribers').where('email_key', '=', emailKey(email)).executeTakeFirst();
+      // The hash first: on PostgreSQL this waits for any import that has checked the erased
+      // addresses (it holds them locked, see anyErased) to commit, and only then deletes the row
+      // that import may have written. Deleting first could miss that row, or deadlock with it.
       const hash = erasureHash(email, secret);
       await this.dialect.db
         .insertInto('erased_addresses')
         .values({ hash, erased_at: now })
         .onConflict((conflict) => conflict.column('hash').doNothing())
         .execute();
+      const deleted = await this.dialect.db.deleteFrom('subscribers').where('email_key', '=', emailKey(email)).executeTakeFirst();
       return Number(deleted.numDeletedRows) > 0;
     });
   }
