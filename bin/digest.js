@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// The executable: runs the compiled CLI and nothing else.
-import { main } from '../dist/cli/index.js';
+// The executable: runs the compiled CLI (one bundle, so start-up does not resolve hundreds of modules) and nothing else.
+import { main } from '../dist/bundle/index.js';
 
 main(process.argv).then((code) => {
   process.exitCode = code;
