@@ -22,10 +22,10 @@ export interface Edition {
   mjml: string;
   /** Email HTML with merge fields (`{{unsubscribe_url}}`…) still in place. */
   html: string;
-  /** The plain-text part, merge fields likewise in place. */
-  text: string;
-  /** The HTML for the web: merged for an anonymous reader, no personal placeholders left. */
-  web: string;
+  /** The plain-text part, merge fields likewise in place (derived from the HTML on first use). */
+  readonly text: string;
+  /** The HTML for the web: merged for an anonymous reader, no personal placeholders left (likewise). */
+  readonly web: string;
   diagnostics: Diagnostic[];
   /** Relative image paths the issue uses (`images/map.png`): files to publish beside it. */
   assets: string[];
@@ -43,9 +43,9 @@ export interface RenderOptions {
  *   3. tree → outline of blocks       render/outline.ts  (summary, sections, callouts; HTML sanitized)
  *   4. outline → MJML                 render/compose.ts  (the template's Handlebars partials)
  *   5. MJML → HTML                    render/compile.ts  (mjml, once per issue)
- *   6. HTML → plain text              render/text.ts
- *   7. HTML → web version             render/merge.ts    (an anonymous reader)
- *   8. lint                           render/lint.ts
+ *   6. lint                           render/lint.ts
+ *   7. HTML → plain text              render/text.ts     (on first use)
+ *   8. HTML → web version             render/merge.ts    (an anonymous reader; on first use)
  */
 export async function renderIssue(
   issue: IssueSource,
@@ -71,13 +71,27 @@ export async function renderIssue(
   const mjml = compose(template, templateContext(issue.meta, preheader, shape, config, options.assetBase));
   const compiled = await compileMjml(mjml, template.name, issue.file);
   const html = unescapeMergeFields(compiled.html);
-  const text = htmlToText(html);
-  const web = compileMerge(html)(anonymousReader(config));
-
   const diagnostics = [...issue.warnings, ...fieldProblems, ...compiled.diagnostics, ...lint({ issue, tree, outline: shape, html, config })];
-  return { meta: issue.meta, subject: issue.meta.subject, preheader, mjml, html, text, web, diagnostics, assets: assetsOf(issue, tree) };
+  // The text part and the web version are derived on first use: a preview rebuild that shows
+  // neither (most of them) does not pay for them.
+  let text: string | undefined;
+  let web: string | undefined;
+  return {
+    meta: issue.meta,
+    subject: issue.meta.subject,
+    preheader,
+    mjml,
+    html,
+    get text() {
+      return (text ??= htmlToText(html));
+    },
+    get web() {
+      return (web ??= compileMerge(html)(anonymousReader(config)));
+    },
+    diagnostics,
+    assets: assetsOf(issue, tree),
+  };
 }
-
 /** Templates are read and compiled once per process (the preview clears this when one changes). */
 export class TemplateCache {
   private readonly loaded = new Map<string, Promise<Template>>();
