@@ -76,50 +76,54 @@ export async function importFile(store: SubscriberStore, file: string, options: 
     return chunk[at++];
   };
 
-  /** One transaction: rows until `size` have been taken or the file ends, counted only once it commits. */
+  /**
+   * One transaction: up to `size` rows are read and checked first, outside it, then written in
+   * slices inside it. The write lock is held only while writing (SQLite's is the whole database:
+   * other processes, a `digest send` or a `count`, get their turn between batches), and the counts
+   * are taken only once the transaction commits.
+   */
   const transaction = async () => {
+    const slices: Array<{ inputs: CheckedInput[]; lines: number[] }> = [];
+    let current = { inputs: [] as CheckedInput[], lines: [] as number[] };
+    let taken = 0;
+    for (let row = await nextRow(); row !== undefined; row = taken >= size ? undefined : await nextRow()) {
+      read++;
+      if ('error' in row) {
+        result.rejected.push({ line: row.line, reason: row.error });
+        continue;
+      }
+      const mapped = bound.read(row.values);
+      if ('reject' in mapped) {
+        result.rejected.push({ line: row.line, reason: mapped.reject });
+        continue;
+      }
+      const check = checkAddress(mapped.email);
+      if (!check.ok) {
+        result.rejected.push({ line: row.line, reason: `${check.reason}: ${JSON.stringify(mapped.email)}` });
+        continue;
+      }
+      // The mapped row is ours alone: completed in place rather than copied.
+      const input = mapped as CheckedInput;
+      input.email = check.address;
+      input.international = check.international;
+      if (current.inputs.length === 0) slices.push(current);
+      current.inputs.push(input);
+      current.lines.push(row.line);
+      taken++;
+      if (current.inputs.length >= slice) current = { inputs: [], lines: [] };
+    }
+    if (taken === 0) return;
+
     const counts = { imported: 0, updated: 0, unchanged: 0 };
     const erased: Rejection[] = [];
-    let batch: CheckedInput[] = [];
-    let lines: number[] = [];
-    let written = 0;
-    const flush = async () => {
-      if (batch.length === 0) return;
-      const outcomes = await store.upsert(batch, mergeOptions);
-      outcomes.forEach((outcome: Outcome, index) => {
-        if (outcome === 'erased') erased.push({ line: lines[index]!, reason: 'was erased at the subscriber’s request (digest subscribers remove), so it is not imported again' });
-        else counts[outcome]++;
-      });
-      written += batch.length;
-      batch = [];
-      lines = [];
-    };
     await store.atomically(async () => {
-      for (let row = await nextRow(); row !== undefined; row = written + batch.length >= size ? undefined : await nextRow()) {
-        read++;
-        if ('error' in row) {
-          result.rejected.push({ line: row.line, reason: row.error });
-          continue;
-        }
-        const mapped = bound.read(row.values);
-        if ('reject' in mapped) {
-          result.rejected.push({ line: row.line, reason: mapped.reject });
-          continue;
-        }
-        const check = checkAddress(mapped.email);
-        if (!check.ok) {
-          result.rejected.push({ line: row.line, reason: `${check.reason}: ${JSON.stringify(mapped.email)}` });
-          continue;
-        }
-        // The mapped row is ours alone: completed in place rather than copied.
-        const input = mapped as CheckedInput;
-        input.email = check.address;
-        input.international = check.international;
-        batch.push(input);
-        lines.push(row.line);
-        if (batch.length >= slice) await flush();
+      for (const { inputs, lines } of slices) {
+        const outcomes = await store.upsert(inputs, mergeOptions);
+        outcomes.forEach((outcome: Outcome, index) => {
+          if (outcome === 'erased') erased.push({ line: lines[index]!, reason: 'was erased at the subscriber’s request (digest subscribers remove), so it is not imported again' });
+          else counts[outcome]++;
+        });
       }
-      await flush();
     });
     result.imported += counts.imported;
     result.updated += counts.updated;
