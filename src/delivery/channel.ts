@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import { UserError } from '../errors.js';
 import { writeFileAtomic } from '../fs.js';
 import type { OutgoingMessage } from './message.js';
-import { SmtpPool } from './smtp-pool.js';
+import { openConnection, SmtpPool, type Connection } from './smtp-pool.js';
 
 /**
  * Where the built messages of a send go: an SMTP server through a pool of connections, or the
@@ -78,27 +77,10 @@ export async function smtpChannel(options: SmtpOptions): Promise<Channel> {
 }
 
 async function probe(url: string, description: string): Promise<boolean> {
-  const parsed = new URL(url);
-  const secure = parsed.protocol === 'smtps:';
-  const connection = new SMTPConnection({
-    host: parsed.hostname,
-    port: Number(parsed.port || (secure ? 465 : 587)),
-    secure,
-    connectionTimeout: 15_000,
-    greetingTimeout: 15_000,
-  });
+  let connection: Connection | undefined;
   try {
-    await new Promise<void>((ready, fail) => {
-      connection.once('error', fail);
-      connection.connect(() => ready());
-    });
-    if (parsed.username) {
-      await new Promise<void>((done, fail) =>
-        connection.login({ user: decodeURIComponent(parsed.username), pass: decodeURIComponent(parsed.password) }, (error) => (error ? fail(error) : done())),
-      );
-    }
-    // nodemailer keeps the EHLO extensions on the connection; it has no public accessor for them.
-    return ((connection as unknown as { _supportedExtensions?: string[] })._supportedExtensions ?? []).includes('SMTPUTF8');
+    connection = await openConnection(url);
+    return connection.extensions.includes('SMTPUTF8');
   } catch (error) {
     const code = (error as { code?: string }).code;
     const reason =
@@ -109,7 +91,7 @@ async function probe(url: string, description: string): Promise<boolean> {
           : (error as Error).message.replace(/\s+/g, ' ');
     throw new UserError(`cannot send through ${description}: ${reason}`, { code: 'smtp-unavailable', cause: error });
   } finally {
-    connection.close();
+    connection?.smtp.quit();
   }
 }
 

@@ -8,13 +8,13 @@ import { outboxChannel, smtpChannel, dkimFromEnvironment, type Channel } from '.
 import { Journal } from './journal.js';
 import { MessageFactory } from './message.js';
 import { dueIssues } from './schedule.js';
-import { planSend, sendIssue, type Progress, type SendPlan, type SendSummary } from './send.js';
+import { planSend, sendIssue, type Progress, type SendPacing, type SendPlan, type SendSummary } from './send.js';
 import { unsubscribeKey } from './unsubscribe.js';
 import { randomBytes } from 'node:crypto';
 import type { SubscriberStore } from '../audience/store.js';
 
 /** A `digest send` as the command line asked for it. */
-export interface SendRequest {
+export interface SendRequest extends SendPacing {
   file?: string;
   due?: { issuesDir?: string; now: Date };
   config: ResolvedConfig;
@@ -25,13 +25,6 @@ export interface SendRequest {
   from?: string;
   test?: string[];
   dryRun?: boolean;
-  limit?: number;
-  rate?: number;
-  concurrency: number;
-  attempts: number;
-  retryDelayMs: number;
-  retryUnknown?: boolean;
-  signal?: AbortSignal;
 }
 
 /** What the command line supplies: the question to the editor, and where progress goes. */
@@ -106,13 +99,7 @@ async function sendOne(edition: Edition, from: string, request: SendRequest, hoo
       channel,
       from,
       secret: process.env.DIGEST_SECRET,
-      limit: request.limit,
-      rate: request.rate,
-      concurrency: request.concurrency,
-      attempts: request.attempts,
-      retryDelayMs: request.retryDelayMs,
-      retryUnknown: request.retryUnknown,
-      signal: request.signal,
+      ...pacing(request),
       onProgress: (progress) => hooks.progress(issue, progress),
       onNotice: hooks.notice,
     });
@@ -161,6 +148,10 @@ async function dueFiles(request: SendRequest, hooks: SendHooks): Promise<string[
     if (!isUserError(error)) throw error;
     hooks.notice(`skipping ${file}: ${error.located}`);
   });
+}
+
+function pacing({ limit, rate, concurrency, attempts, retryDelayMs, retryUnknown, signal }: SendPacing): SendPacing {
+  return { limit, rate, concurrency, attempts, retryDelayMs, retryUnknown, signal };
 }
 
 function required(file: string | undefined): string {

@@ -9,16 +9,9 @@ import { Journal, type JournalEntry, type StateCounts } from './journal.js';
 import { MessageFactory } from './message.js';
 import { unsubscribeKey } from './unsubscribe.js';
 
-export interface SendOptions {
-  edition: Edition;
-  config: ResolvedConfig;
-  /** The database: subscribers (unless `list` is given), suppressions and the journal. */
-  store: SubscriberStore;
-  /** A CSV list to send to instead of the database's subscribers. */
-  list?: SubscriberSource;
-  channel: Channel;
-  from: string;
-  secret?: string;
+/** How a run paces itself: the flags of `digest send` that a scheduler might tune. */
+export interface SendPacing {
+  /** At most this many messages in this run. */
   limit?: number;
   /** Messages per second at most, across all connections. */
   rate?: number;
@@ -29,6 +22,18 @@ export interface SendOptions {
   retryDelayMs: number;
   retryUnknown?: boolean;
   signal?: AbortSignal;
+}
+
+export interface SendOptions extends SendPacing {
+  edition: Edition;
+  config: ResolvedConfig;
+  /** The database: subscribers (unless `list` is given), suppressions and the journal. */
+  store: SubscriberStore;
+  /** A CSV list to send to instead of the database's subscribers. */
+  list?: SubscriberSource;
+  channel: Channel;
+  from: string;
+  secret?: string;
   onProgress?: (progress: Progress) => void;
   onNotice?: (notice: string) => void;
 }

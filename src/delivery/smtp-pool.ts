@@ -58,7 +58,7 @@ export class SmtpPool {
     if (this.open < this.options.size) {
       this.open++;
       try {
-        return await connect(this.options.url);
+        return await openConnection(this.options.url);
       } catch (error) {
         this.open--;
         throw error;
@@ -84,12 +84,14 @@ export class SmtpPool {
   }
 }
 
-interface Connection {
+export interface Connection {
   smtp: SMTPConnection & { alive?: boolean };
   sent: number;
+  extensions: string[];
 }
 
-async function connect(url: string): Promise<Connection> {
+/** One SMTP session, connected and logged in; `extensions` are what the server's EHLO offered. */
+export async function openConnection(url: string): Promise<Connection> {
   const parsed = new URL(url);
   const secure = parsed.protocol === 'smtps:';
   const smtp = new SMTPConnection({
@@ -103,21 +105,28 @@ async function connect(url: string): Promise<Connection> {
     socketTimeout: 10 * 60_000,
   }) as Connection['smtp'];
   smtp.on('error', () => undefined); // surfaced through the callbacks of send and connect
-  await new Promise<void>((done, fail) => {
-    smtp.once('error', fail);
-    smtp.connect(() => {
-      smtp.off('error', fail);
-      done();
+  try {
+    await new Promise<void>((done, fail) => {
+      smtp.once('error', fail);
+      smtp.connect(() => {
+        smtp.off('error', fail);
+        done();
+      });
     });
-  });
-  if (parsed.username) {
-    await new Promise<void>((done, fail) =>
-      smtp.login({ user: decodeURIComponent(parsed.username), pass: decodeURIComponent(parsed.password) }, (error) => (error ? fail(error) : done())),
-    );
+    if (parsed.username) {
+      await new Promise<void>((done, fail) =>
+        smtp.login({ user: decodeURIComponent(parsed.username), pass: decodeURIComponent(parsed.password) }, (error) => (error ? fail(error) : done())),
+      );
+    }
+  } catch (error) {
+    // A half-open session would keep the process alive after the error is reported.
+    smtp.close();
+    throw error;
   }
   smtp.alive = true;
   smtp.once('end', () => (smtp.alive = false));
-  return { smtp, sent: 0 };
+  // nodemailer keeps the EHLO extensions on the connection; it has no public accessor for them.
+  return { smtp, sent: 0, extensions: (smtp as unknown as { _supportedExtensions?: string[] })._supportedExtensions ?? [] };
 }
 
 function sign(signer: InstanceType<typeof DKIM>, raw: Buffer): Promise<Buffer> {
