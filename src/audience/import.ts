@@ -66,30 +66,32 @@ export async function importFile(store: SubscriberStore, file: string, options: 
   const slice = Math.min(size, SLICE);
   let read = 0;
 
-  // Rows one at a time from the reader's chunks, without an await per row.
+  // The reader's chunks, walked row by row: an await only when a chunk runs out, not per row.
   const chunks = csv.batches[Symbol.asyncIterator]();
   let chunk: CsvRow[] = [];
   let at = 0;
   let ended = false;
-  const nextRow = async (): Promise<CsvRow | undefined> => {
+  /** Makes chunk[at] the next row; false at the end of the file. */
+  const more = async (): Promise<boolean> => {
     while (at >= chunk.length) {
-      if (ended) return undefined;
+      if (ended) return false;
       const next = await chunks.next();
       if (next.done) {
         ended = true;
-        return undefined;
+        return false;
       }
       chunk = next.value;
       at = 0;
     }
-    return chunk[at++];
+    return true;
   };
 
   /** Up to `limit` rows that pass the checks (fewer at the end of the file); the others are rejected on the way. */
   const readSlice = async (limit: number) => {
     const inputs: CheckedInput[] = [];
     const lines: number[] = [];
-    for (let row = await nextRow(); row !== undefined; row = inputs.length >= limit ? undefined : await nextRow()) {
+    while (inputs.length < limit && (at < chunk.length || (await more()))) {
+      const row = chunk[at++]!;
       read++;
       if ('error' in row) {
         result.rejected.push({ line: row.line, reason: row.error });
