@@ -6,7 +6,7 @@
 //
 // From the bench runner: run({ quick }) → rows for the table (quick: 20,000 rows, 2 runs; else
 // 1,000,000 rows, 3 runs). Alone: node bench/import.js [rows] [runs] prints the same figures.
-// Needs `npx tsc -p .` first, and PostgreSQL at $DIGEST_TEST_PG_URL (default
+// Needs `npm run build` first (the CLI runs dist/bundle), and PostgreSQL at $DIGEST_TEST_PG_URL (default
 // postgres://postgres@127.0.0.1:5432/test); without it the PostgreSQL row is left out, said on stderr.
 // Data goes to a temporary folder and a throwaway schema per run, both deleted afterwards.
 import { spawnSync } from 'node:child_process';
