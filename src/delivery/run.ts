@@ -85,12 +85,6 @@ async function sendOne(edition: Edition, from: string, request: SendRequest, hoo
         return { kind: 'sent', summary: await finishedSummary(store, issue, earlier.excluded) };
       }
     }
-    const plan = await planSend({ edition, store, list });
-    if (channel.real && plan.toSend.length && !(await hooks.confirm({ subject: edition.subject, readers: plan.toSend.length, via: channel.description }))) {
-      channel.close();
-      return { kind: 'declined', issue };
-    }
-    hooks.started(issue, edition.subject, plan.toSend.length, channel.description);
     const summary = await sendIssue({
       edition,
       config: request.config,
@@ -102,9 +96,16 @@ async function sendOne(edition: Edition, from: string, request: SendRequest, hoo
       ...pacing(request),
       onProgress: (progress) => hooks.progress(issue, progress),
       onNotice: hooks.notice,
+      // Counted from the journal once the audience is in it: no pass over the list held in memory.
+      async confirm(waiting) {
+        if (channel.real && waiting && !(await hooks.confirm({ subject: edition.subject, readers: waiting, via: channel.description }))) return false;
+        hooks.started(issue, edition.subject, waiting, channel.description);
+        return true;
+      },
     });
-    return { kind: 'sent', summary };
+    return summary.declined ? { kind: 'declined', issue } : { kind: 'sent', summary };
   } finally {
+    channel.close();
     await list?.close();
     await store.close();
   }

@@ -47,6 +47,7 @@ export class SmtpPool {
   }
 
   close(): void {
+    if (this.closed) return;
     this.closed = true;
     for (const connection of this.idle.splice(0)) connection.smtp.quit();
     for (const wake of this.waiting.splice(0)) wake(undefined);
