@@ -138,8 +138,11 @@ export async function sendIssue(options: SendOptions): Promise<SendSummary> {
   let excluded = started.excluded;
   if (!started.enqueued) {
     excluded = 0;
+    let batches = 0;
     for await (const batch of audience(options)) {
       excluded += batch.excluded;
+      // Reading a large list leaves garbage too: collect it as the sending loop does.
+      if (++batches % (GC_EVERY / 100) === 0) collectGarbage();
       await journal.enqueue(
         issue,
         batch.readers.map((reader) => ({ email: reader.email, key: emailKey(reader.email), name: reader.name, attributes: reader.attributes })),
