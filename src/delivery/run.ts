@@ -8,7 +8,8 @@ import { outboxChannel, smtpChannel, dkimFromEnvironment, type Channel } from '.
 import { Journal } from './journal.js';
 import { MessageFactory } from './message.js';
 import { dueIssues } from './schedule.js';
-import { planSend, sendIssue, type Progress, type SendPacing, type SendPlan, type SendSummary } from './send.js';
+import { planSend, type SendPlan } from './audience.js';
+import { sendIssue, type Progress, type SendPacing, type SendSummary } from './send.js';
 import { unsubscribeKey } from './unsubscribe.js';
 import { randomBytes } from 'node:crypto';
 import type { SubscriberStore } from '../audience/store.js';

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { emailKey } from '../audience/key.js';
-import type { Subscriber, SubscriberSource, SubscriberStore } from '../audience/store.js';
+import type { SubscriberStore } from '../audience/store.js';
 import type { ResolvedConfig } from '../config.js';
 import { UserError } from '../errors.js';
-import type { Edition } from '../render/index.js';
 import { classify, type Channel } from './channel.js';
 import { Journal, type JournalEntry, type StateCounts } from './journal.js';
 import { MessageFactory } from './message.js';
+import { audience, type AudienceSource } from './audience.js';
 import { collectGarbage } from './heap.js';
 import { unsubscribeKey } from './unsubscribe.js';
 
@@ -25,13 +25,8 @@ export interface SendPacing {
   signal?: AbortSignal;
 }
 
-export interface SendOptions extends SendPacing {
-  edition: Edition;
+export interface SendOptions extends SendPacing, AudienceSource {
   config: ResolvedConfig;
-  /** The database: subscribers (unless `list` is given), suppressions and the journal. */
-  store: SubscriberStore;
-  /** A CSV list to send to instead of the database's subscribers. */
-  list?: SubscriberSource;
   channel: Channel;
   from: string;
   secret?: string;
@@ -63,57 +58,6 @@ export interface SendSummary {
   deferred: number;
   unknown: number;
   excluded: number;
-}
-
-/** What a send would do, worked out without writing anything: for --dry-run, which lists every reader. */
-export interface SendPlan {
-  issue: string;
-  toSend: string[];
-  alreadyDone: number;
-  excluded: number;
-}
-
-/** The readers a list holds for an issue: subscribed, not suppressed in the database, in its audience. */
-async function* audience(options: Pick<SendOptions, 'edition' | 'store' | 'list'>): AsyncGenerator<{ readers: Subscriber[]; excluded: number }> {
-  const tags = options.edition.meta.audience;
-  const source: SubscriberSource = options.list ?? options.store;
-  let chunk: Subscriber[] = [];
-  const settle = async () => {
-    const suppressed = await options.store.suppressed(chunk.map((reader) => reader.email));
-    const readers = chunk.filter(
-      (reader) =>
-        reader.status === 'subscribed' && !suppressed.has(emailKey(reader.email)) && (tags.length === 0 || reader.tags.some((tag) => tags.includes(tag))),
-    );
-    const result = { readers, excluded: chunk.length - readers.length };
-    chunk = [];
-    return result;
-  };
-  // A database list is read already filtered; a CSV list is read whole and checked against the database.
-  for await (const reader of source.list(options.list ? {} : { status: 'subscribed' })) {
-    chunk.push(reader);
-    if (chunk.length === 1000) yield await settle();
-  }
-  if (chunk.length) yield await settle();
-}
-
-export async function planSend(options: Pick<SendOptions, 'edition' | 'store' | 'list'>): Promise<SendPlan> {
-  const journal = new Journal(options.store.dialect);
-  const issue = options.edition.meta.slug;
-  const plan: SendPlan = { issue, toSend: [], alreadyDone: 0, excluded: 0 };
-  const seen = new Set<string>();
-  for await (const { readers, excluded } of audience(options)) {
-    plan.excluded += excluded;
-    const states = await journal.statesOf(issue, readers.map((reader) => emailKey(reader.email)));
-    for (const reader of readers) {
-      const key = emailKey(reader.email);
-      if (seen.has(key)) continue;
-      seen.add(key);
-      const state = states.get(key);
-      if (state && state !== 'pending' && state !== 'deferred') plan.alreadyDone++;
-      else plan.toSend.push(reader.email);
-    }
-  }
-  return plan;
 }
 
 /**
