@@ -9,7 +9,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterAll, describe, test } from 'vitest';
+import { afterAll, afterEach, describe, test } from 'vitest';
+import { openStore } from '../../src/audience/open.js';
+import type { SubscriberStore } from '../../src/audience/store.js';
 
 export const PG_URL = process.env.DIGEST_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const required = process.env.DIGEST_REQUIRE_PG === '1';
@@ -91,3 +93,16 @@ export function onEachDatabase(suite: (target: Target) => void): void {
 }
 
 export const fixture = (...parts: string[]) => join(import.meta.dirname, '..', 'fixtures', 'audience', ...parts);
+
+/** Opens stores on fresh databases of the target, each closed after its test. */
+export function storeOpener(target: Target): () => Promise<SubscriberStore> {
+  const open: SubscriberStore[] = [];
+  afterEach(async () => {
+    for (const store of open.splice(0)) await store.close();
+  });
+  return async () => {
+    const store = await openStore(await target.fresh());
+    open.push(store);
+    return store;
+  };
+}

@@ -1,8 +1,7 @@
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { importFile } from '../../src/audience/import.js';
-import { openStore } from '../../src/audience/open.js';
 import type { Subscriber, SubscriberStore } from '../../src/audience/store.js';
-import { fixture, onEachDatabase } from './databases.js';
+import { fixture, onEachDatabase, storeOpener } from './databases.js';
 
 async function byEmail(store: SubscriberStore): Promise<Record<string, Subscriber>> {
   const found: Record<string, Subscriber> = {};
@@ -13,15 +12,7 @@ async function byEmail(store: SubscriberStore): Promise<Record<string, Subscribe
 const statuses = (subscribers: Record<string, Subscriber>) => Object.fromEntries(Object.entries(subscribers).map(([email, s]) => [email, s.status]));
 
 onEachDatabase((target) => {
-  const open: SubscriberStore[] = [];
-  const fresh = async () => {
-    const store = await openStore(await target.fresh());
-    open.push(store);
-    return store;
-  };
-  afterEach(async () => {
-    for (const store of open.splice(0)) await store.close();
-  });
+  const fresh = storeOpener(target);
 
   describe('importing each service’s export, detected from its header row', () => {
     test('Mailchimp: subscribed, unsubscribed and cleaned files; names, tags, consent and merge fields', async () => {

@@ -1,12 +1,12 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { exportLines } from '../../src/audience/export.js';
 import { importFile } from '../../src/audience/import.js';
 import { openStore } from '../../src/audience/open.js';
 import type { Subscriber, SubscriberStore } from '../../src/audience/store.js';
 import { UserError } from '../../src/errors.js';
-import { fixture, onEachDatabase, tempDir } from './databases.js';
+import { fixture, onEachDatabase, storeOpener, tempDir } from './databases.js';
 
 async function all(store: SubscriberStore): Promise<Subscriber[]> {
   const found: Subscriber[] = [];
@@ -27,15 +27,7 @@ async function file(name: string, text: string | Buffer): Promise<string> {
 }
 
 onEachDatabase((target) => {
-  const open: SubscriberStore[] = [];
-  const fresh = async () => {
-    const store = await openStore(await target.fresh());
-    open.push(store);
-    return store;
-  };
-  afterEach(async () => {
-    for (const store of open.splice(0)) await store.close();
-  });
+  const fresh = storeOpener(target);
 
   describe('import', () => {
     test('counts new, updated and unchanged subscribers, and a rerun changes nothing', async () => {
@@ -192,9 +184,12 @@ onEachDatabase((target) => {
     test('two stores opening a new database at once both succeed and the schema is set up once', async () => {
       const url = await target.fresh();
       const stores = await Promise.all([openStore(url), openStore(url), openStore(url)]);
-      open.push(...stores);
-      await stores[0]!.upsert([{ email: 'a@example.com', international: false }], {});
-      expect(await stores[2]!.count()).toMatchObject({ total: 1 });
+      try {
+        await stores[0]!.upsert([{ email: 'a@example.com', international: false }], {});
+        expect(await stores[2]!.count()).toMatchObject({ total: 1 });
+      } finally {
+        for (const store of stores) await store.close();
+      }
     });
   });
 });
