@@ -1,6 +1,6 @@
 import type { ResolvedConfig } from '../config.js';
 import type { BuiltEdition } from './editions.js';
-import { escapeHtml as h, escapeXml as x } from './escape.js';
+import { escapeHtml as h, escapeXml as x } from '../escape.js';
 
 /** The site's public root, with a trailing slash, or undefined without baseUrl (links stay relative). */
 export function siteRoot(config: ResolvedConfig): string | undefined {

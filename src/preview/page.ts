@@ -1,17 +1,18 @@
+import { escapeHtml } from '../escape.js';
+
 /**
  * The preview's own page: an inbox-like header, the email in a sandboxed frame with view switches,
  * the size against Gmail's clip, the findings, the sample reader and the test-send button. It
  * follows the server's events and reloads the frame in place, keeping the scroll position.
  */
 export function previewPage(options: { token: string; title: string }): string {
-  const escape = (value: string) => value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="digest-token" content="${escape(options.token)}">
-<title>Preview · ${escape(options.title)}</title>
+<meta name="digest-token" content="${escapeHtml(options.token)}">
+<title>Preview · ${escapeHtml(options.title)}</title>
 <style>
   :root { --ink: #1f2937; --muted: #6b7280; --line: #e5e7eb; --accent: #1d4ed8; --bad: #b91c1c; --warn: #b45309; }
   * { box-sizing: border-box; }

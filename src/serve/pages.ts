@@ -1,5 +1,5 @@
 import type { ResolvedConfig } from '../config.js';
-import { escapeHtml as h } from '../archive/escape.js';
+import { escapeHtml as h } from '../escape.js';
 
 /**
  * The address as the confirm page shows it: enough for its owner to recognise, little for someone
