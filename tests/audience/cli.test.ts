@@ -1,6 +1,6 @@
 /**
  * The compiled CLI as a user runs it: `node bin/digest.js subscribers …` in a child process.
- * Build first (`npx tsc -p .`); these tests check the exit codes, the one-line errors, and that
+ * Build first (`npm run build`); these tests check the exit codes, the one-line errors, and that
  * --json prints exactly one JSON document on stdout.
  */
 import { spawn } from 'node:child_process';
@@ -8,6 +8,7 @@ import { existsSync, statSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
+import { runCli, type CliResult } from '../helpers.js';
 import { fixture, onEachDatabase, tempDir } from './databases.js';
 import { DEFAULT_BATCH, SQLITE_BATCH } from '../../src/audience/import.js';
 
@@ -15,29 +16,19 @@ const root = join(import.meta.dirname, '..', '..');
 const bin = join(root, 'bin', 'digest.js');
 
 beforeAll(() => {
-  const compiled = join(root, 'dist', 'cli', 'subscribers.js');
+  // bin/digest.js runs the bundle, so that is what must be newer than the source.
+  const compiled = join(root, 'dist', 'bundle', 'index.js');
   const source = join(root, 'src', 'cli', 'subscribers.ts');
   if (!existsSync(compiled) || statSync(compiled).mtimeMs < statSync(source).mtimeMs) {
-    throw new Error('dist/ is missing or older than src/cli/subscribers.ts: run `npx tsc -p .` before these tests');
+    throw new Error('dist/bundle is missing or older than src/cli/subscribers.ts: run `npm run build` before these tests');
   }
 });
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliResult;
 
-function digest(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, 'subscribers', ...args], { env: { ...process.env, NO_COLOR: '1', DIGEST_DATABASE_URL: '', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+/** `digest subscribers …`, the real executable, with no database URL from this machine's environment. */
+function digest(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return runCli(['subscribers', ...args], { env });
 }
 
 /** Exactly one JSON document on stdout. */
