@@ -53,12 +53,22 @@ export function compileMerge(template: string, format: 'html' | 'text' = 'html')
   return (reader) => render(reader);
 }
 
+/** How a spliced part turns text into the bytes it sends: the shared runs once, each field per reader. */
+export interface SpliceEncoding {
+  shared: (text: string) => Buffer;
+  field: (text: string) => Buffer;
+}
+
+const utf8: SpliceEncoding = { shared: (text) => Buffer.from(text, 'utf8'), field: (text) => Buffer.from(text, 'utf8') };
+
 /**
- * A built part split into what every reader shares, held as bytes already, and the few merge
- * fields, each compiled on its own: per reader only the fields run, and the bytes are joined. This
- * is the splice that makes a send cost one encode of the issue, not one per reader.
+ * A built part split into what every reader shares, held as encoded bytes already, and the few
+ * merge fields, each compiled on its own: per reader only the fields run and are encoded, and the
+ * bytes are joined. This is the splice that makes a send cost one encode of the issue, not one per
+ * reader. The encoding must be one whose pieces can simply be joined (UTF-8, or quoted-printable
+ * whose pieces each end a line).
  */
-export function compileSplice(template: string, format: 'html' | 'text' = 'html'): (reader: Reader) => Buffer {
+export function compileSplice(template: string, format: 'html' | 'text' = 'html', encoding: SpliceEncoding = utf8): (reader: Reader) => Buffer {
   const starts = [0];
   for (let i = template.indexOf('\n'); i !== -1; i = template.indexOf('\n', i + 1)) starts.push(i + 1);
   const offset = (position: { line: number; column: number }) => starts[position.line - 1]! + position.column;
@@ -70,12 +80,12 @@ export function compileSplice(template: string, format: 'html' | 'text' = 'html'
       continue;
     }
     if (statement.type === 'CommentStatement') continue;
-    if (shared) parts.push(Buffer.from(shared, 'utf8'));
+    if (shared) parts.push(encoding.shared(shared));
     shared = '';
     parts.push(compileMerge(template.slice(offset(statement.loc.start), offset(statement.loc.end)), format));
   }
-  if (shared) parts.push(Buffer.from(shared, 'utf8'));
-  return (reader) => Buffer.concat(parts.map((part) => (Buffer.isBuffer(part) ? part : Buffer.from(part(reader), 'utf8'))));
+  if (shared) parts.push(encoding.shared(shared));
+  return (reader) => Buffer.concat(parts.map((part) => (Buffer.isBuffer(part) ? part : encoding.field(part(reader)))));
 }
 
 /**
