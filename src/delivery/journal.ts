@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { Dialect } from '../audience/sql/dialect.js';
+import { CompiledOnce } from './compiled-once.js';
 
 /**
  * The send journal: for each (issue, reader) one row whose state says whether that reader has been
@@ -73,12 +74,32 @@ export function workerId(): string {
 
 export class Journal {
   private readonly db: Kysely<JournalDatabase>;
+  /** The two writes made for every message, compiled once (see CompiledOnce). */
+  private readonly sendingStatement: CompiledOnce<'lease_until' | 'updated_at' | 'issue' | 'key' | 'owner'>;
+  private readonly outcomeStatement: CompiledOnce<'state' | 'reply' | 'message_id' | 'updated_at' | 'issue' | 'key' | 'owner'>;
 
   constructor(
     private readonly dialect: Dialect,
     readonly owner: string = workerId(),
   ) {
     this.db = dialect.db as unknown as Kysely<JournalDatabase>;
+    this.sendingStatement = new CompiledOnce((slot) =>
+      this.db
+        .updateTable('send_journal')
+        .set((eb) => ({ state: 'sending' as const, attempts: eb('attempts', '+', 1), lease_until: slot('lease_until'), updated_at: slot('updated_at') }))
+        .where('issue', '=', slot('issue'))
+        .where('email_key', '=', slot('key'))
+        .where('lease_owner', '=', slot('owner'))
+        .where('state', 'in', ['pending', 'deferred']),
+    );
+    this.outcomeStatement = new CompiledOnce((slot) =>
+      this.db
+        .updateTable('send_journal')
+        .set({ state: slot('state') as JournalState, reply: slot('reply'), message_id: slot('message_id'), updated_at: slot('updated_at'), lease_owner: null, lease_until: null })
+        .where('issue', '=', slot('issue'))
+        .where('email_key', '=', slot('key'))
+        .where('lease_owner', '=', slot('owner')),
+    );
   }
 
   /** Records that a send of this issue has begun; returns whether its audience was fully enqueued already. */
@@ -228,20 +249,14 @@ export class Journal {
    * holds the reader (its lease ran out and another took it): then it must not send.
    */
   async markSending(issue: string, key: string, now = new Date()): Promise<boolean> {
-    const result = await this.db
-      .updateTable('send_journal')
-      .set((eb) => ({
-        state: 'sending' as const,
-        attempts: eb('attempts', '+', 1),
-        lease_until: new Date(now.getTime() + SENDING_MS).toISOString(),
-        updated_at: now.toISOString(),
-      }))
-      .where('issue', '=', issue)
-      .where('email_key', '=', key)
-      .where('lease_owner', '=', this.owner)
-      .where('state', 'in', ['pending', 'deferred'])
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) === 1;
+    const changed = await this.sendingStatement.run(this.dialect.db, {
+      lease_until: new Date(now.getTime() + SENDING_MS).toISOString(),
+      updated_at: now.toISOString(),
+      issue,
+      key,
+      owner: this.owner,
+    });
+    return changed === 1;
   }
 
   /** The outcome of one attempt. `pending` puts the reader back for a retry later in this run. */
@@ -279,15 +294,16 @@ export class Journal {
     const batch = this.settled.splice(0);
     if (!batch.length) return;
     await this.dialect.transaction(async () => {
-      const db = this.dialect.db as unknown as Kysely<JournalDatabase>;
       for (const { issue, key, state, detail, at } of batch) {
-        await db
-          .updateTable('send_journal')
-          .set({ state, reply: detail.reply?.slice(0, 1000) ?? null, message_id: detail.messageId ?? null, updated_at: at.toISOString(), lease_owner: null, lease_until: null })
-          .where('issue', '=', issue)
-          .where('email_key', '=', key)
-          .where('lease_owner', '=', this.owner)
-          .execute();
+        await this.outcomeStatement.run(this.dialect.db, {
+          state,
+          reply: detail.reply?.slice(0, 1000) ?? null,
+          message_id: detail.messageId ?? null,
+          updated_at: at.toISOString(),
+          issue,
+          key,
+          owner: this.owner,
+        });
       }
     });
   }

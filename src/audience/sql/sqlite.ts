@@ -6,6 +6,7 @@ import { UserError } from '../../errors.js';
 import type { Subscriber } from '../store.js';
 import type { Dialect } from './dialect.js';
 import { appliedStatement, ledgerStatement, pendingMigrations, recordStatement } from './migrations.js';
+import { cachingStatements } from './statement-cache.js';
 import { subscriberFromRow, writtenColumns, type WrittenRow } from './rows.js';
 import type { Database, SubscribersTable } from './schema.js';
 
@@ -72,7 +73,7 @@ class SqliteStoreDialect implements Dialect {
   private readonly erasedStatement: BetterSqlite3.Statement;
 
   constructor(private readonly handle: BetterSqlite3.Database) {
-    this.db = new Kysely<Database>({ dialect: new SqliteDialect({ database: handle }) });
+    this.db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(handle) }) });
     const columns = [...writtenColumns, 'created_at', 'updated_at'];
     this.insertStatement = handle.prepare(`INSERT INTO subscribers (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`);
     const assignments = writtenColumns.filter((column) => column !== 'email_key').map((column) => `${column} = ?`);
