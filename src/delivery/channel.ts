@@ -68,7 +68,7 @@ export async function smtpChannel(options: SmtpOptions): Promise<Channel> {
     real: true,
     internationalOk,
     async deliver(message) {
-      return { reply: await pool.send(message.envelope, message.raw, { transparent: true }) };
+      return { reply: await pool.send(message.envelope, message.pieces, { transparent: true }) };
     },
     close() {
       pool.close();

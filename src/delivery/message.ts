@@ -3,7 +3,7 @@ import addressparser from 'nodemailer/lib/addressparser';
 import * as mimeFuncs from 'nodemailer/lib/mime-funcs';
 import { UserError } from '../errors.js';
 import type { Edition } from '../render/index.js';
-import { compileMerge, compileSplice, type Merge, type Reader } from '../render/merge.js';
+import { compileMerge, compileSplicePieces, type Merge, type Reader } from '../render/merge.js';
 import { quotedPrintablePieces } from './quoted-printable.js';
 import { sealUnsubscribe, unsubscribeUrl, type UnsubscribeKey } from './unsubscribe.js';
 
@@ -27,11 +27,15 @@ export interface MessageSettings {
 
 export interface OutgoingMessage {
   /**
-   * CRLF line breaks only, and no line that begins with a dot: the bytes can go to SMTP's DATA as
-   * they are, without dot-stuffing. Every part is built to keep this (headers folded with CRLF and
-   * stripped of line breaks from fields, bodies from quoted-printable pieces).
+   * The message's bytes in pieces, most of them shared by every reader's message: sent one after
+   * the other, so that no reader's message is ever copied into one buffer of its own. CRLF line
+   * breaks only, and no line that begins with a dot: the bytes can go to SMTP's DATA as they are,
+   * without dot-stuffing. Every piece is built to keep this (headers folded with CRLF and stripped
+   * of line breaks from fields, bodies from quoted-printable pieces).
    */
-  raw: Buffer;
+  pieces: Buffer[];
+  /** The pieces joined, for the outbox's files and DKIM signing. */
+  readonly raw: Buffer;
   messageId: string;
   envelope: { from: string; to: string[] };
 }
@@ -44,8 +48,11 @@ export interface OutgoingMessage {
  * whole for each reader), it is a quarter smaller for mostly-ASCII markup, and it stays readable.
  */
 export class MessageFactory {
-  private readonly html: (reader: Reader) => Buffer;
-  private readonly text: (reader: Reader) => Buffer;
+  private readonly html: (reader: Reader) => Buffer[];
+  private readonly text: (reader: Reader) => Buffer[];
+  private readonly textHeader: Buffer;
+  private readonly htmlHeader: Buffer;
+  private readonly closing: Buffer;
   private readonly subject: Merge;
   private readonly fixedHeaders: string;
   private readonly boundary = `digest-${randomBytes(12).toString('hex')}`;
@@ -62,8 +69,12 @@ export class MessageFactory {
     }
     this.sender = sender;
     this.domain = sender.address.split('@')[1]!.toLowerCase();
-    this.html = compileSplice(edition.html, 'html', quotedPrintablePieces);
-    this.text = compileSplice(edition.text, 'text', quotedPrintablePieces);
+    this.html = compileSplicePieces(edition.html, 'html', quotedPrintablePieces);
+    this.text = compileSplicePieces(edition.text, 'text', quotedPrintablePieces);
+    // Each encoded part ends its last line, so the boundaries follow directly.
+    this.textHeader = Buffer.from(`\r\n\r\n--${this.boundary}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n`, 'latin1');
+    this.htmlHeader = Buffer.from(`--${this.boundary}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n`, 'latin1');
+    this.closing = Buffer.from(`--${this.boundary}--\r\n`, 'latin1');
     this.subject = compileMerge(edition.subject, 'text');
     this.fixedHeaders = [
       header('From', mailbox(this.sender.name, this.sender.address)),
@@ -110,16 +121,13 @@ export class MessageFactory {
       'List-Unsubscribe-Post: List-Unsubscribe=One-Click',
     ].join('\r\n');
 
-    // Each encoded part ends its last line, so the boundaries follow directly.
-    const raw = Buffer.concat([
-      Buffer.from(`${head}\r\n\r\n--${this.boundary}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n`, 'utf8'),
-      this.text(reader),
-      Buffer.from(`--${this.boundary}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n`, 'latin1'),
-      this.html(reader),
-      Buffer.from(`--${this.boundary}--\r\n`, 'latin1'),
-    ]);
+    const pieces = [Buffer.from(head, 'utf8'), this.textHeader, ...this.text(reader), this.htmlHeader, ...this.html(reader), this.closing];
+    let joined: Buffer | undefined;
     return {
-      raw,
+      pieces,
+      get raw() {
+        return (joined ??= Buffer.concat(pieces));
+      },
       messageId,
       envelope: { from: this.sender.address, to: [recipient.email] },
     };

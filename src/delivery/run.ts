@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import type { ResolvedConfig } from '../config.js';
 import { UserError, isUserError } from '../errors.js';
 import { loadIssue } from '../issue/load.js';
+import { prepareMjml, releaseMjml } from '../render/compile.js';
 import { renderIssue, TemplateCache, type Edition } from '../render/index.js';
 import { issueFiles } from '../build.js';
 import { outboxChannel, smtpChannel, dkimFromEnvironment, type Channel } from './channel.js';
@@ -48,16 +49,25 @@ export async function runSend(request: SendRequest, hooks: SendHooks): Promise<S
   if (!from) throw new UserError('no sender: set from: in the config, DIGEST_FROM, or --from', { code: 'missing-from' });
   const files = request.due ? await dueFiles(request, hooks) : [required(request.file)];
   const templates = new TemplateCache();
-  const outcomes: SendOutcome[] = [];
-  for (const file of files) {
-    const edition = await renderIssue(await loadIssue(file), request.config, templates);
-    const errors = edition.diagnostics.filter((d) => d.severity === 'error');
-    if (errors.length) {
-      const first = errors[0]!;
-      throw new UserError(`${first.code}: ${first.message} (digest check lists everything; nothing was sent)`, { file: first.file, line: first.line, code: first.code });
+  // Every issue is rendered before any is sent, with mjml in a worker that is then ended: a send's
+  // memory budget is spent on readers, not on a compiler it no longer needs.
+  const editions: Edition[] = [];
+  prepareMjml();
+  try {
+    for (const file of files) {
+      const edition = await renderIssue(await loadIssue(file), request.config, templates);
+      const errors = edition.diagnostics.filter((d) => d.severity === 'error');
+      if (errors.length) {
+        const first = errors[0]!;
+        throw new UserError(`${first.code}: ${first.message} (digest check lists everything; nothing was sent)`, { file: first.file, line: first.line, code: first.code });
+      }
+      editions.push(edition);
     }
-    outcomes.push(await sendOne(edition, from, request, hooks));
+  } finally {
+    await releaseMjml();
   }
+  const outcomes: SendOutcome[] = [];
+  for (const edition of editions) outcomes.push(await sendOne(edition, from, request, hooks));
   return outcomes;
 }
 

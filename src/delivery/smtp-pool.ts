@@ -1,4 +1,4 @@
-import { PassThrough } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import DKIM from 'nodemailer/lib/dkim';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import { stuffingTransform, verbatimTransform } from './dot-stuffing.js';
@@ -31,12 +31,13 @@ export class SmtpPool {
   }
 
   /**
-   * Sends one message; resolves with the server's reply, rejects with nodemailer's error. A
-   * `transparent` message (CRLF only, no line beginning with a dot, as MessageFactory builds them)
-   * skips dot-stuffing.
+   * Sends one message, whole or in pieces written one after another; resolves with the server's
+   * reply, rejects with nodemailer's error. A `transparent` message (CRLF only, no line beginning
+   * with a dot, as MessageFactory builds them) skips dot-stuffing.
    */
-  async send(envelope: { from: string; to: string[] }, raw: Buffer, options: { transparent?: boolean } = {}): Promise<string> {
-    const message = this.signer ? await sign(this.signer, raw) : raw;
+  async send(envelope: { from: string; to: string[] }, raw: Buffer | Buffer[], options: { transparent?: boolean } = {}): Promise<string> {
+    const whole = () => (Array.isArray(raw) ? Buffer.concat(raw) : raw);
+    const message = this.signer ? await sign(this.signer, whole()) : Array.isArray(raw) ? Readable.from(raw, { objectMode: false }) : raw;
     const connection = await this.acquire();
     // A signature is a header folded by nodemailer's signer: its bytes are not ours to vouch for.
     connection.smtp.verbatim = options.transparent === true && !this.signer;

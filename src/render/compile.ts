@@ -60,6 +60,10 @@ class MjmlWorker {
     this.worker.unref();
   }
 
+  async terminate(): Promise<void> {
+    await this.worker.terminate();
+  }
+
   compile(mjml: string): Promise<MjmlResult> {
     const id = this.next++;
     this.worker.ref();
@@ -77,6 +81,16 @@ export function prepareMjml(): void {
   worker ??= new MjmlWorker();
 }
 
+/**
+ * Ends the worker and frees its heap: mjml's code and what a compile leaves behind are tens of
+ * megabytes a long send has no use for once its issues are rendered.
+ */
+export async function releaseMjml(): Promise<void> {
+  const ending = worker;
+  worker = undefined;
+  await ending?.terminate();
+}
+
 let inProcess: Mjml2Html | undefined;
 
 /** mjml in this thread: for callers that want the bare library (benchmarks compare against it). */
@@ -92,8 +106,7 @@ export function loadMjml(): Mjml2Html {
 export async function compileMjml(mjml: string, templateName: string, file: string): Promise<{ html: string; diagnostics: Diagnostic[] }> {
   let result: MjmlResult;
   try {
-    // In a worker where a command asked for one; otherwise here (a send, whose memory is budgeted,
-    // needs no second JavaScript heap for one compile).
+    // In a worker where a command asked for one; otherwise here.
     result = worker ? await worker.compile(mjml) : await loadMjml()(mjml, options);
   } catch (error) {
     // MJML and the CSS inliner under it throw on some malformed templates (broken CSS, say).

@@ -69,6 +69,12 @@ const utf8: SpliceEncoding = { shared: (text) => Buffer.from(text, 'utf8'), fiel
  * whose pieces each end a line).
  */
 export function compileSplice(template: string, format: 'html' | 'text' = 'html', encoding: SpliceEncoding = utf8): (reader: Reader) => Buffer {
+  const pieces = compileSplicePieces(template, format, encoding);
+  return (reader) => Buffer.concat(pieces(reader));
+}
+
+/** compileSplice's pieces before they are joined: the shared ones are the same Buffers for every reader. */
+export function compileSplicePieces(template: string, format: 'html' | 'text' = 'html', encoding: SpliceEncoding = utf8): (reader: Reader) => Buffer[] {
   const starts = [0];
   for (let i = template.indexOf('\n'); i !== -1; i = template.indexOf('\n', i + 1)) starts.push(i + 1);
   const offset = (position: { line: number; column: number }) => starts[position.line - 1]! + position.column;
@@ -85,7 +91,7 @@ export function compileSplice(template: string, format: 'html' | 'text' = 'html'
     parts.push(compileMerge(template.slice(offset(statement.loc.start), offset(statement.loc.end)), format));
   }
   if (shared) parts.push(encoding.shared(shared));
-  return (reader) => Buffer.concat(parts.map((part) => (Buffer.isBuffer(part) ? part : encoding.field(part(reader)))));
+  return (reader) => parts.map((part) => (Buffer.isBuffer(part) ? part : encoding.field(part(reader))));
 }
 
 /**
