@@ -43,10 +43,16 @@ export async function issueFiles(files: string[], config: ResolvedConfig): Promi
 }
 
 /**
- * Loads, renders and (unless `write` is false, as for `digest check`) writes each issue. One bad
- * issue does not stop the others; its outputs are not touched.
+ * Loads and renders every issue, then (unless `write` is false, as for `digest check`) writes
+ * them. One bad issue does not stop the others; its outputs are not touched. `rendered` is told
+ * when the last issue is rendered, before any writing: the CLI ends mjml's worker then, while the
+ * files are written.
  */
-export async function buildIssues(files: string[], config: ResolvedConfig, options: { outDir?: string; write: boolean }): Promise<BuildOutcome[]> {
+export async function buildIssues(
+  files: string[],
+  config: ResolvedConfig,
+  options: { outDir?: string; write: boolean; rendered?: () => void },
+): Promise<BuildOutcome[]> {
   const templates = new TemplateCache();
   const outDir = options.outDir ?? config.outDir;
   const slugs = new Map<string, string>();
@@ -58,16 +64,28 @@ export async function buildIssues(files: string[], config: ResolvedConfig, optio
       const earlier = slugs.get(issue.meta.slug);
       if (earlier) throw new UserError(`slug "${issue.meta.slug}" is already used by ${earlier}: set slug: to tell them apart`, { file, code: 'duplicate-slug' });
       slugs.set(issue.meta.slug, file);
-      const edition = await renderIssue(issue, config, templates);
-      const outcome: BuildOutcome = { file, slug: issue.meta.slug, edition };
-      if (options.write) outcome.written = await writeEdition(outDir, edition);
-      outcomes.push(outcome);
+      outcomes.push({ file, slug: issue.meta.slug, edition: await renderIssue(issue, config, templates) });
     } catch (error) {
       if (!isUserError(error)) throw error;
-      outcomes.push({ file, error, failure: { code: error.code, severity: 'error', message: error.message, file: error.file ?? file, line: error.line } });
+      outcomes.push(failed(file, error));
+    }
+  }
+  options.rendered?.();
+  if (!options.write) return outcomes;
+  for (const [index, outcome] of outcomes.entries()) {
+    if (!outcome.edition) continue;
+    try {
+      outcome.written = await writeEdition(outDir, outcome.edition);
+    } catch (error) {
+      if (!isUserError(error)) throw error;
+      outcomes[index] = failed(outcome.file, error);
     }
   }
   return outcomes;
+}
+
+function failed(file: string, error: UserError): BuildOutcome {
+  return { file, error, failure: { code: error.code, severity: 'error', message: error.message, file: error.file ?? file, line: error.line } };
 }
 
 /** All parts are rendered before the first is written; each write is atomic. */
@@ -83,10 +101,13 @@ async function writeEdition(outDir: string, edition: Edition) {
     audience: edition.meta.audience,
     author: edition.meta.author ?? null,
   };
-  await writeFileAtomic(paths.mjml, edition.mjml);
-  await writeFileAtomic(paths.text, edition.text);
-  await writeFileAtomic(paths.web, edition.web);
-  await writeFileAtomic(paths.manifest, `${JSON.stringify(manifest, null, 2)}\n`);
+  // Side by side, so that their flushes to disk overlap.
+  await Promise.all([
+    writeFileAtomic(paths.mjml, edition.mjml),
+    writeFileAtomic(paths.text, edition.text),
+    writeFileAtomic(paths.web, edition.web),
+    writeFileAtomic(paths.manifest, `${JSON.stringify(manifest, null, 2)}\n`),
+  ]);
   // The email itself last: its presence means the rest is there too.
   await writeFileAtomic(paths.html, edition.html);
   return paths;

@@ -14,7 +14,8 @@ export function registerBuild(program: Command): void {
     .option('-o, --out <dir>', 'where to write the outputs (default: build/, or outDir in the config)')
     .option('--json', 'print one JSON document describing the outputs')
     .action(async (files: string[], flags: BuildFlags, command: Command) => {
-      (await import('../render/compile.js')).prepareMjml();
+      const { prepareMjml, releaseMjml } = await import('../render/compile.js');
+      prepareMjml();
       const { loadConfig } = await import('../config.js');
       const { buildIssues, issueFiles } = await import('../build.js');
       const { resolve } = await import('node:path');
@@ -22,6 +23,8 @@ export function registerBuild(program: Command): void {
       const outcomes = await buildIssues(await issueFiles(files, config), config, {
         write: true,
         outDir: flags.out ? resolve(flags.out) : undefined,
+        // The worker's shutdown then overlaps the writing, instead of following it at exit.
+        rendered: () => void releaseMjml(),
       });
 
       const out = flags.json ? process.stderr : process.stdout;

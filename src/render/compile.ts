@@ -91,6 +91,11 @@ export async function releaseMjml(): Promise<void> {
   await ending?.terminate();
 }
 
+/** Whether compiles run in the worker: then this thread is free while one runs. */
+export function compilesInWorker(): boolean {
+  return worker !== undefined;
+}
+
 let inProcess: Mjml2Html | undefined;
 
 /** mjml in this thread: for callers that want the bare library (benchmarks compare against it). */

@@ -5,13 +5,13 @@ import { UserError } from '../errors.js';
 import type { Diagnostic } from '../issue/diagnostic.js';
 import type { IssueMeta, IssueSource } from '../issue/load.js';
 import { parseBody } from '../issue/markdown.js';
-import { compileMjml } from './compile.js';
+import { compileMjml, compilesInWorker } from './compile.js';
 import { compose, isRelative, templateContext } from './compose.js';
 import { lint } from './lint.js';
 import { checkMergeFields, compileMerge, unescapeMergeFields } from './merge.js';
 import { outline } from './outline.js';
 import { loadTemplate, type Template } from './template.js';
-import { htmlToText } from './text.js';
+import { htmlToText, warmTextConverter } from './text.js';
 
 /** An issue built for sending: the same for every reader until the merge fields are filled. */
 export interface Edition {
@@ -69,7 +69,9 @@ export async function renderIssue(
   const preheader = issue.meta.preheader ?? truncate(shape.openingText, 140);
   const template = await templates.get(issue.meta.template ?? config.template, config.templatesDir);
   const mjml = compose(template, templateContext(issue.meta, preheader, shape, config, options.assetBase));
-  const compiled = await compileMjml(mjml, template.name, issue.file);
+  const compiling = compileMjml(mjml, template.name, issue.file);
+  if (compilesInWorker()) warmTextConverter(mjml);
+  const compiled = await compiling;
   const html = unescapeMergeFields(compiled.html);
   const diagnostics = [...issue.warnings, ...fieldProblems, ...compiled.diagnostics, ...lint({ issue, tree, outline: shape, html, config })];
   // The text part and the web version are derived on first use: a preview rebuild that shows
