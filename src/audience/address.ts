@@ -10,6 +10,13 @@ const localAtom = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~\u0080-\uFFFF-]+$/u;
 const asciiLabel = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 // Spaces, C0/C1 controls and the invisible format characters that make two addresses look alike.
 const invisible = /[\s\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\ufeff]/u;
+/**
+ * Nearly every address in a list is plain ASCII that passes every rule below, and an import checks a
+ * million of them: this one test accepts exactly such addresses (dot-separated atext, one @, two or
+ * more LDH labels, the last not all digits), leaving the lengths of the whole and of the local part
+ * to check. Anything else, good or bad, goes through the rules one by one, which give the reason.
+ */
+const plainAddress = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+(?![0-9]+$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 
 /**
  * The practical rules of RFC 5321/5322 that decide whether an address can be mailed, not the whole
@@ -18,6 +25,12 @@ const invisible = /[\s\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028\u2029\u202a-
  * non-ASCII characters (SMTPUTF8, IDN) are accepted and flagged, since not every relay takes them.
  */
 export function checkAddress(raw: string): AddressCheck {
+  if (raw.length <= 254 && raw.indexOf('@') <= 64 && plainAddress.test(raw)) return { ok: true, address: raw, international: false };
+  return checkByRules(raw);
+}
+
+/** The rules one at a time: what checkAddress does for anything its one test does not accept. Exported for a test that compares the two. */
+export function checkByRules(raw: string): AddressCheck {
   const address = raw.trim();
   if (address === '') return { ok: false, reason: 'the address is empty' };
   if (invisible.test(address)) return { ok: false, reason: 'the address contains a space or a control character' };

@@ -118,46 +118,36 @@ export async function importFile(store: SubscriberStore, file: string, options: 
   };
 
   /**
-   * One transaction of up to `size` rows, written a slice at a time. On PostgreSQL it is open while
-   * the slices are read; on SQLite the batch is read first (see SQLITE_BATCH). The counts are taken
-   * only once it commits.
+   * One transaction of up to `size` rows, given to the store a slice at a time. On PostgreSQL the
+   * slices are read while the transaction is open (and the server writes one while we read the
+   * next); on SQLite the batch is read first (see SQLITE_BATCH). The counts are taken only once it
+   * commits.
    */
   const transaction = async () => {
-    const counts = { imported: 0, updated: 0, unchanged: 0 };
-    const erased: Rejection[] = [];
-    const write = async ({ inputs, lines }: { inputs: CheckedInput[]; lines: number[] }) => {
-      const outcomes = await store.upsert(inputs, mergeOptions);
-      outcomes.forEach((outcome: Outcome, index) => {
-        if (outcome === 'erased') erased.push({ line: lines[index]!, reason: 'was erased at the subscriber’s request (digest subscribers remove), so it is not imported again' });
-        else counts[outcome]++;
-      });
-    };
-    if (holdWhileReading) {
-      await store.atomically(async () => {
-        for (let taken = 0; taken < size; ) {
-          const next = await readSlice(Math.min(slice, size - taken));
-          if (next.inputs.length === 0) break;
-          await write(next);
-          taken += next.inputs.length;
-        }
-      });
-    } else {
-      const slices: Array<{ inputs: CheckedInput[]; lines: number[] }> = [];
+    const lines: number[][] = [];
+    async function* slices(): AsyncGenerator<CheckedInput[]> {
       for (let taken = 0; taken < size; ) {
         const next = await readSlice(Math.min(slice, size - taken));
-        if (next.inputs.length === 0) break;
-        slices.push(next);
+        if (next.inputs.length === 0) return;
+        lines.push(next.lines);
         taken += next.inputs.length;
-      }
-      if (slices.length > 0) {
-        await store.atomically(async () => {
-          for (const next of slices) await write(next);
-        });
+        yield next.inputs;
       }
     }
-    result.imported += counts.imported;
-    result.updated += counts.updated;
-    result.unchanged += counts.unchanged;
+    let outcomes: Outcome[][];
+    if (holdWhileReading) outcomes = await store.upsertSlices(slices(), mergeOptions);
+    else {
+      const batch: CheckedInput[][] = [];
+      for await (const inputs of slices()) batch.push(inputs);
+      outcomes = batch.length > 0 ? await store.upsertSlices(batch, mergeOptions) : [];
+    }
+    const erased: Rejection[] = [];
+    outcomes.forEach((sliceOutcomes, at) => {
+      sliceOutcomes.forEach((outcome, index) => {
+        if (outcome === 'erased') erased.push({ line: lines[at]![index]!, reason: 'was erased at the subscriber’s request (digest subscribers remove), so it is not imported again' });
+        else result[outcome]++;
+      });
+    });
     result.rejected.push(...erased);
     options.onProgress?.(read);
   };

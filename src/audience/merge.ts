@@ -78,8 +78,15 @@ function blankToNull(value: string | null | undefined): string | null {
   return value === undefined || value === null || value.trim() === '' ? null : value;
 }
 
+/** Trimmed, blanks dropped, each once in first-seen order. A loop for the usual handful, as it runs for every imported row. */
 function unique(tags: string[]): string[] {
-  return [...new Set(tags.map((tag) => tag.trim()).filter(Boolean))];
+  if (tags.length > 16) return [...new Set(tags.map((tag) => tag.trim()).filter(Boolean))];
+  const kept: string[] = [];
+  for (const raw of tags) {
+    const tag = raw.trim();
+    if (tag && !kept.includes(tag)) kept.push(tag);
+  }
+  return kept;
 }
 
 export function sameSubscriber(a: Subscriber, b: Subscriber): boolean {

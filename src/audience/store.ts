@@ -100,6 +100,12 @@ export interface SubscriberStore extends SubscriberSource {
    * never undone without `resubscribe`.
    */
   upsert(batch: CheckedInput[], options: MergeOptions): Promise<Outcome[]>;
+  /**
+   * Upsert for bulk import: one transaction's incoming subscribers, given a slice at a time, with
+   * the outcomes slice by slice. The slices may be read while the transaction is open, and a
+   * database may be writing earlier slices meanwhile (PostgreSQL copies them as they come).
+   */
+  upsertSlices(slices: AsyncIterable<CheckedInput[]> | Iterable<CheckedInput[]>, options: MergeOptions): Promise<Outcome[][]>;
   /** Runs several upserts as one transaction: `--strict` imports are all or nothing. */
   atomically<T>(work: () => Promise<T>): Promise<T>;
   /** Marks an address unsubscribed, recording it even if it was never on the list. Returns whether anything changed. */

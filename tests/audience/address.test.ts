@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { checkAddress } from '../../src/audience/address.js';
+import { checkAddress, checkByRules } from '../../src/audience/address.js';
 
 describe('checkAddress', () => {
   test.each([
@@ -47,5 +47,21 @@ describe('checkAddress', () => {
     const check = checkAddress(address);
     expect(check.ok).toBe(false);
     if (!check.ok) expect(check.reason).toContain(reason);
+  });
+});
+
+describe('checkAddress’s one-test path for plain addresses', () => {
+  test('agrees with the rules one by one on thousands of near-miss addresses', () => {
+    // A fixed pseudo-random walk over the characters that matter, so a failure can be replayed.
+    const pieces = ['a', 'Z', '9', '0', '.', '.', '@', '@', '-', '_', '+', "'", '"', ' ', 'é', '[', 'com', 'example', '1', 'x'.repeat(60)];
+    let seed = 42;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % pieces.length;
+    for (let i = 0; i < 20_000; i++) {
+      let address = '';
+      const length = 1 + (i % 9);
+      for (let j = 0; j < length; j++) address += pieces[next()];
+      if (i % 2) address = `${address.replace(/@/g, '')}@${['example.com', 'a.b', 'x-y.co', '1.2', 'a', 'b.c9', 'ex_a.com'][i % 7]}`;
+      expect(checkAddress(address), address).toEqual(checkByRules(address));
+    }
   });
 });

@@ -108,6 +108,8 @@ describe.skipIf(Boolean(pgUnavailable))('bulk import on PostgreSQL, racing anoth
     const ours = (await openStore(url)) as SqlStore;
     const theirs = await openStore(url);
     try {
+      // Ann is stored already, so the batch cannot be copied straight in and goes the way of a lookup.
+      await theirs.upsert([{ email: 'ann@example.com', name: 'Ann', international: false }], { source: 'cli' });
       // Between our lookup and our write, the other process adds one of our addresses.
       const dialect = ours.dialect;
       const lookup = dialect.existing.bind(dialect);
@@ -121,6 +123,36 @@ describe.skipIf(Boolean(pgUnavailable))('bulk import on PostgreSQL, racing anoth
       const result = await importFile(ours, list);
       expect(result.rejected).toEqual([]);
       expect(await ours.get('race@example.com')).toMatchObject({ email: 'Race@example.com', name: 'Theirs' });
+      expect(await ours.count()).toMatchObject({ total: 3 });
+    } finally {
+      await ours.close();
+      await theirs.close();
+      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+      await admin.end();
+    }
+  });
+
+  test('an address another process is adding while we copy waits for it, then is merged onto its row, once', async () => {
+    const schema = `digest_test_${randomBytes(6).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: PG_URL });
+    await admin.connect();
+    await admin.query(`CREATE SCHEMA ${schema}`);
+    const url = withSchema(PG_URL, schema);
+    const ours = await openStore(url);
+    const theirs = await openStore(url);
+    try {
+      const list = join(await tempDir(), 'race.csv');
+      await writeFile(list, 'email,name,tags\nann@example.com,Ann,\nrace@example.com,Ours,ours\nbob@example.com,Bob,\n');
+      let importing: ReturnType<typeof importFile> | undefined;
+      // Their row is written but not committed when our copy reaches the same address.
+      await theirs.atomically(async () => {
+        await theirs.upsert([{ email: 'Race@example.com', name: 'Theirs', tags: ['theirs'], international: false }], { source: 'cli' });
+        importing = importFile(ours, list);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      });
+      const result = await importing!;
+      expect(result).toMatchObject({ imported: 2, updated: 1, rejected: [] });
+      expect(await ours.get('race@example.com')).toMatchObject({ email: 'Race@example.com', name: 'Ours', tags: ['theirs', 'ours'] });
       expect(await ours.count()).toMatchObject({ total: 3 });
     } finally {
       await ours.close();

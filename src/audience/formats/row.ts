@@ -91,10 +91,19 @@ export function parseTags(value: string | undefined): string[] | undefined {
       // not JSON after all: read it as a list
     }
   }
-  return value
-    .split(',')
-    .map((tag) => tag.trim().replace(/^"(.*)"$/, '$1').trim())
-    .filter(Boolean);
+  // A loop rather than split/map/filter, and no split for a single tag: an import reads this cell on every row.
+  if (!value.includes(',')) {
+    let tag = value.trim();
+    if (tag.startsWith('"')) tag = tag.replace(/^"(.*)"$/, '$1').trim();
+    return tag ? [tag] : [];
+  }
+  const tags: string[] = [];
+  for (const part of value.split(',')) {
+    let tag = part.trim();
+    if (tag.startsWith('"')) tag = tag.replace(/^"(.*)"$/, '$1').trim();
+    if (tag) tags.push(tag);
+  }
+  return tags;
 }
 
 /** A JSON object cell (listmonk attributes, Buttondown metadata); undefined when blank, an error text when not an object. */

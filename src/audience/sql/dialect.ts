@@ -27,6 +27,18 @@ export interface Dialect {
    * give away: a dialect may reuse their arrays.
    */
   write(inserts: WrittenRow[], updates: WrittenRow[], now: string): Promise<void>;
+  /**
+   * Inserts rows for addresses expected to be new, skipping any whose email_key is stored already,
+   * and says which went in: an import's new subscribers cost no lookup (SQLite, where each insert
+   * finds a stored key itself at the cost of a failed insert).
+   */
+  insertNew?(rows: WrittenRow[], now: string): Promise<boolean[]>;
+  /**
+   * Copies rows for addresses expected to be new straight into subscribers, all or nothing: resolves
+   * false, having written nothing, if any of them is stored already (or another writer holds one).
+   * Meant to be left running while the caller reads the next rows (PostgreSQL).
+   */
+  copyNew?(rows: WrittenRow[], now: string): Promise<boolean>;
   hasTag(tag: string): Expression<SqlBool>;
   close(): Promise<void>;
 }

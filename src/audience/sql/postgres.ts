@@ -177,6 +177,27 @@ class PostgresStoreDialect implements Dialect {
     });
   }
 
+  async copyNew(rows: WrittenRow[], now: string): Promise<boolean> {
+    if (rows.length === 0) return true;
+    return this.transaction(async () => {
+      const { client } = this.open!;
+      const stamp = copyText(now);
+      await client.query('SAVEPOINT digest_copy');
+      try {
+        await copyRows(client, `COPY subscribers (${writtenColumns.join(', ')}, created_at, updated_at) FROM STDIN`, [{ rows, after: `\t${stamp}\t${stamp}` }]);
+      } catch (error) {
+        // A stored address (unique_violation), or another writer's uncommitted row we deadlocked on:
+        // either way nothing of ours is left, and the caller merges these rows the general way.
+        const code = (error as { code?: string }).code;
+        if (code !== '23505' && code !== '40P01') throw error;
+        await client.query('ROLLBACK TO SAVEPOINT digest_copy');
+        return false;
+      }
+      await client.query('RELEASE SAVEPOINT digest_copy');
+      return true;
+    });
+  }
+
   hasTag(tag: string) {
     return sql<boolean>`jsonb_exists(subscribers.tags::jsonb, ${tag})`;
   }
@@ -188,14 +209,24 @@ class PostgresStoreDialect implements Dialect {
   }
 }
 
+/** Rows to copy, each framed by `before` and `after` (already in COPY's text format). */
+interface CopyGroup {
+  rows: WrittenRow[];
+  before?: string;
+  after?: string;
+}
+
 /**
- * Streams rows to COPY … FROM STDIN in its text format, each row framed by `before` and `after`
- * (already in that format), in chunks of about 64 KiB, waiting whenever the socket is full.
+ * Streams rows to COPY … FROM STDIN in its text format, in chunks of about 64 KiB, waiting whenever
+ * the socket is full; rows are encoded as they are sent, so the caller can read on meanwhile.
  */
-async function copyRows(client: pg.PoolClient, statement: string, groups: Array<{ rows: WrittenRow[]; before?: string; after?: string }>): Promise<void> {
+async function copyRows(client: pg.PoolClient, statement: string, groups: CopyGroup[]): Promise<void> {
   const stream = client.query(copyFrom(statement));
   const done = finished(stream);
-  done.catch(() => {});
+  let failed = false;
+  done.catch(() => {
+    failed = true;
+  });
   let chunk = '';
   for (const { rows, before = '', after = '' } of groups) {
     for (const row of rows) {
@@ -204,8 +235,10 @@ async function copyRows(client: pg.PoolClient, statement: string, groups: Array<
       for (let index = 1; index < row.length; index++) chunk += `\t${copyText(row[index] as WrittenRow[number])}`;
       chunk += `${after}\n`;
       if (chunk.length >= COPY_CHUNK) {
-        if (!stream.write(chunk)) await Promise.race([once(stream, 'drain'), done]);
+        // A failed copy stops here: the server has refused it, so the rest need not be sent.
+        if (!stream.write(chunk)) await Promise.race([once(stream, 'drain'), done]).catch(() => {});
         chunk = '';
+        if (failed) return done;
       }
     }
   }

@@ -1,6 +1,5 @@
 import { checkAddress } from '../address.js';
 import { emailKey, erasureHash } from '../key.js';
-import { mergeSubscriber } from '../merge.js';
 import {
   emptyCounts,
   isStatus,
@@ -15,8 +14,8 @@ import {
 import type { Selectable } from 'kysely';
 import type { Dialect } from './dialect.js';
 import type { SubscribersTable } from './schema.js';
-import { rowValues, subscriberFromRow, type WrittenRow } from './rows.js';
-
+import { subscriberFromRow } from './rows.js';
+import { Upserts } from './upsert.js';
 
 /** Rows fetched per query while listing: enough to keep round trips rare, few enough to keep memory flat. */
 const PAGE = 1000;
@@ -25,8 +24,12 @@ const PAGE = 1000;
 export class SqlStore implements SubscriberStore {
   private secret?: string;
 
+  private readonly upserts: Upserts;
+
   /** The dialect is public for the send journal (src/delivery/journal.ts), which lives in the same database. */
-  constructor(readonly dialect: Dialect) {}
+  constructor(readonly dialect: Dialect) {
+    this.upserts = new Upserts(dialect, (batch) => this.erasedAmong(batch));
+  }
 
   get kind() {
     return this.dialect.kind;
@@ -76,34 +79,12 @@ export class SqlStore implements SubscriberStore {
 
   async upsert(batch: CheckedInput[], options: MergeOptions): Promise<Outcome[]> {
     const now = options.now ?? new Date().toISOString();
-    const mergeOptions = { ...options, now };
-    return this.dialect.transaction(async () => {
-      const keys = batch.map((input) => emailKey(input.email));
-      // Hashing every address costs as much as the rest of the import; while nobody has been
-      // erased it is skipped. Asked inside the transaction, which holds off a `remove` until it
-      // commits (SQLite's write lock; a SHARE lock on erased_addresses in PostgreSQL).
-      const erased = (await this.dialect.anyErased()) ? await this.erasedAmong(batch) : undefined;
-      const stored = await this.dialect.existing([...new Set(keys)]);
-      // The same address twice in one batch merges into the row written by its first occurrence.
-      const inserts = new Map<string, Subscriber>();
-      const updates = new Map<string, Subscriber>();
-      const outcomes = new Array<Outcome>(batch.length);
-      for (let index = 0; index < batch.length; index++) {
-        if (erased?.[index]) {
-          outcomes[index] = 'erased';
-          continue;
-        }
-        const key = keys[index]!;
-        const before = inserts.get(key) ?? updates.get(key) ?? stored.get(key);
-        const { record, outcome } = mergeSubscriber(before, batch[index]!, mergeOptions);
-        outcomes[index] = outcome;
-        if (outcome === 'unchanged') continue;
-        if (inserts.has(key) || !stored.has(key)) inserts.set(key, record);
-        else updates.set(key, record);
-      }
-      await this.dialect.write(toRows(inserts), toRows(updates), now);
-      return outcomes;
-    });
+    return this.dialect.transaction(() => this.upserts.batch(batch, { ...options, now }));
+  }
+
+  async upsertSlices(slices: AsyncIterable<CheckedInput[]> | Iterable<CheckedInput[]>, options: MergeOptions): Promise<Outcome[][]> {
+    const now = options.now ?? new Date().toISOString();
+    return this.dialect.transaction(() => this.upserts.slices(slices, { ...options, now }));
   }
 
   /** For each incoming subscriber, whether its address was erased by `remove`. */
@@ -174,8 +155,3 @@ export class SqlStore implements SubscriberStore {
   }
 }
 
-function toRows(records: Map<string, Subscriber>): WrittenRow[] {
-  const rows: WrittenRow[] = [];
-  for (const [key, record] of records) rows.push(rowValues(record, key));
-  return rows;
-}

@@ -1,0 +1,146 @@
+import { emailKey } from '../key.js';
+import { mergeSubscriber } from '../merge.js';
+import type { CheckedInput, MergeOptions, Outcome, Subscriber } from '../store.js';
+import type { Dialect } from './dialect.js';
+import { rowValues, type WrittenRow } from './rows.js';
+
+type Options = MergeOptions & { now: string };
+
+/**
+ * How incoming subscribers are merged into the stored ones, inside a transaction the caller holds.
+ * Three ways, one result (mergeSubscriber decides every row):
+ * - look the batch's addresses up, merge, write: the general way, and the one for a list that is
+ *   mostly stored already (a re-import);
+ * - insert every row as new and look up only those whose address was taken (SQLite: a failed insert
+ *   costs less than a lookup for every row);
+ * - copy a whole transaction's rows straight in while they are being read, and should any address
+ *   be stored already, undo that and go the general way (PostgreSQL: the server inserts while we
+ *   read, as with a plain COPY).
+ * Which way a batch goes follows the last one: once most addresses turn out to be stored, lookups
+ * come first, until a batch finds few stored again.
+ */
+export class Upserts {
+  /** Whether the last batch found most of its addresses stored: then lookups come first. */
+  private expectStored = false;
+
+  constructor(
+    private readonly dialect: Dialect,
+    /** For each incoming subscriber, whether its address was erased (asked only when some address has been). */
+    private readonly erasedAmong: (batch: CheckedInput[]) => Promise<boolean[]>,
+  ) {}
+
+  async batch(batch: CheckedInput[], options: Options): Promise<Outcome[]> {
+    const keys = batch.map((input) => emailKey(input.email));
+    // Hashing every address costs as much as the rest of the import; while nobody has been
+    // erased it is skipped. Asked inside the transaction, which holds off a `remove` until it
+    // commits (SQLite's write lock; a SHARE lock on erased_addresses in PostgreSQL).
+    const erased = (await this.dialect.anyErased()) ? await this.erasedAmong(batch) : undefined;
+    const outcomes = new Array<Outcome>(batch.length);
+    const pending: number[] = [];
+    for (let index = 0; index < batch.length; index++) {
+      if (erased?.[index]) outcomes[index] = 'erased';
+      else pending.push(index);
+    }
+    if (pending.length === 0) return outcomes;
+    if (this.dialect.insertNew && !this.expectStored) {
+      const rows = pending.map((index) => rowValues(mergeSubscriber(undefined, batch[index]!, options).record, keys[index]!));
+      const inserted = await this.dialect.insertNew(rows, options.now);
+      const taken = pending.filter((index, at) => {
+        if (inserted[at]) outcomes[index] = 'imported';
+        return !inserted[at];
+      });
+      this.expectStored = taken.length * 2 > pending.length;
+      if (taken.length > 0) await this.merge(batch, keys, taken, outcomes, options);
+      return outcomes;
+    }
+    const stored = await this.merge(batch, keys, pending, outcomes, options);
+    this.expectStored = stored * 2 > pending.length;
+    return outcomes;
+  }
+
+  /**
+   * A transaction's batches, given as they are read. With a dialect that can copy new rows, and
+   * nobody erased, each batch is copied straight in while the next one is read (the server writes
+   * while we read, as with a plain COPY); a batch whose copy fails goes through batch() instead.
+   * Only the batch being copied and the one being read are held: rows kept longer than that
+   * outlive V8's young generation, and copying them there costs more than the copy saves.
+   */
+  async slices(slices: AsyncIterable<CheckedInput[]> | Iterable<CheckedInput[]>, options: Options): Promise<Outcome[][]> {
+    const all: Outcome[][] = [];
+    if (!this.dialect.copyNew || (await this.dialect.anyErased())) {
+      for await (const slice of slices) all.push(await this.batch(slice, options));
+      return all;
+    }
+    // An address seen earlier in this transaction would fail the copy: such a row is merged after
+    // its batch's copy, onto the row its first occurrence wrote.
+    const seen = new Set<string>();
+    const iterator = (Symbol.asyncIterator in slices ? slices[Symbol.asyncIterator]() : slices[Symbol.iterator]()) as AsyncIterator<CheckedInput[]>;
+    let upcoming = Promise.resolve(iterator.next());
+    for (;;) {
+      const next = await upcoming;
+      if (next.done) return all;
+      const slice = next.value;
+      if (this.expectStored) {
+        upcoming = Promise.resolve(iterator.next());
+        all.push(await this.batch(slice, options));
+        continue;
+      }
+      const outcomes = new Array<Outcome>(slice.length);
+      const rows: WrittenRow[] = [];
+      const repeats: number[] = [];
+      for (let index = 0; index < slice.length; index++) {
+        const key = emailKey(slice[index]!.email);
+        if (seen.has(key)) {
+          repeats.push(index);
+          continue;
+        }
+        seen.add(key);
+        rows.push(rowValues(mergeSubscriber(undefined, slice[index]!, options).record, key));
+        outcomes[index] = 'imported';
+      }
+      const copied = this.dialect.copyNew(rows, options.now);
+      // Read on while the copy runs; a failure to read is awaited (and thrown) in its turn.
+      upcoming = Promise.resolve(iterator.next());
+      upcoming.catch(() => {});
+      if (await copied) {
+        if (repeats.length > 0) {
+          const again = await this.batch(repeats.map((index) => slice[index]!), options);
+          repeats.forEach((index, at) => {
+            outcomes[index] = again[at]!;
+          });
+        }
+        all.push(outcomes);
+      } else {
+        // Some address was stored already (a re-import, another process): merge this batch the
+        // general way, which also decides whether the next one is worth copying.
+        this.expectStored = true;
+        all.push(await this.batch(slice, options));
+      }
+    }
+  }
+
+  /** The general way for the rows at `indices`: look up, merge in file order, write. Returns how many addresses were stored. */
+  private async merge(batch: CheckedInput[], keys: string[], indices: number[], outcomes: Outcome[], options: Options): Promise<number> {
+    const stored = await this.dialect.existing([...new Set(indices.map((index) => keys[index]!))]);
+    // The same address twice in one batch merges into the row written by its first occurrence.
+    const inserts = new Map<string, Subscriber>();
+    const updates = new Map<string, Subscriber>();
+    for (const index of indices) {
+      const key = keys[index]!;
+      const before = inserts.get(key) ?? updates.get(key) ?? stored.get(key);
+      const { record, outcome } = mergeSubscriber(before, batch[index]!, options);
+      outcomes[index] = outcome;
+      if (outcome === 'unchanged') continue;
+      if (inserts.has(key) || !stored.has(key)) inserts.set(key, record);
+      else updates.set(key, record);
+    }
+    await this.dialect.write(toRows(inserts), toRows(updates), options.now);
+    return stored.size;
+  }
+}
+
+function toRows(records: Map<string, Subscriber>): WrittenRow[] {
+  const rows: WrittenRow[] = [];
+  for (const [key, record] of records) rows.push(rowValues(record, key));
+  return rows;
+}
