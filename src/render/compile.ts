@@ -23,11 +23,27 @@ const options = {
  * fills the template, so a one-off `digest build` waits for mjml once instead of after everything.
  * The worker is plain CommonJS evaluated from a string, so it runs the same from src/ under the test
  * runner and from dist/.
+ *
+ * Four of the packages mjml loads up front serve only what digest never asks of it: minifying
+ * (htmlnano, cssnano-preset-lite) and beautifying (js-beautify) the output, and fetching a page by
+ * URL (undici, under cheerio). Together they are about 40% of mjml's load, so the worker does not
+ * load them: each is a stand-in that any use would make fail loudly. tests/render/compile.test.ts
+ * holds the worker's output to the bare library's.
  */
 const workerSource = `
 const { parentPort, workerData } = require('node:worker_threads');
-const { createRequire } = require('node:module');
-const mjml2html = createRequire(workerData.from)('mjml');
+const Module = require('node:module');
+const unused = new Set(${JSON.stringify(['undici', 'htmlnano', 'cssnano-preset-lite', 'js-beautify'])});
+const standIn = (name) => new Proxy(function () {}, {
+  get: (_, key) => (key === '__esModule' || key === 'then' || typeof key === 'symbol' ? undefined : standIn(name + '.' + String(key))),
+  apply: () => { throw new Error(name + ' is not loaded in digest’s MJML worker'); },
+  construct: () => { throw new Error(name + ' is not loaded in digest’s MJML worker'); },
+});
+const load = Module._load;
+Module._load = function (request) {
+  return unused.has(request) ? standIn(request) : load.apply(this, arguments);
+};
+const mjml2html = Module.createRequire(workerData.from)('mjml');
 parentPort.on('message', async ({ id, mjml, options }) => {
   try {
     const result = await mjml2html(mjml, options);
