@@ -12,7 +12,12 @@ export function terminalHooks(options: { yes: boolean; json: boolean }): SendHoo
   const out = process.stderr;
   const colour = paint(out);
   const fancy = Boolean(out.isTTY) && !process.env.CI;
-  let bar: { update(value: number, payload?: object): void; setTotal(total: number): void; stop(): void } | undefined;
+  // The bar's module is loaded up front, so that the bar is drawn by the progress calls themselves
+  // (synchronously): one bar, stopped by finish() before the summary is printed.
+  let barModule: typeof import('cli-progress') | undefined;
+  const loadingBar = fancy ? import('cli-progress').then((module) => (barModule = module)) : undefined;
+  let bar: Bar | undefined;
+  let finished = false;
   let lastLine = 0;
   let startedAt = 0;
 
@@ -32,14 +37,16 @@ export function terminalHooks(options: { yes: boolean; json: boolean }): SendHoo
         prompt.close();
       }
     },
-    started(issue, subject, readers, via) {
+    async started(issue, subject, readers, via) {
+      await loadingBar;
       startedAt = performance.now();
       out.write(`${colour.bold('sending')} "${subject}" (${issue}) to ${readers.toLocaleString('en')} readers via ${via}\n`);
     },
-    async progress(_issue, progress) {
+    progress(_issue, progress) {
       if (fancy) {
-        if (!bar) bar = await makeBar(progress.total);
-        bar?.update(progress.done, { sent: progress.sent, failed: progress.failed, deferred: progress.deferred });
+        if (finished || !barModule) return;
+        bar ??= makeBar(barModule, progress.total);
+        bar.update(progress.done, { sent: progress.sent, failed: progress.failed, deferred: progress.deferred });
         return;
       }
       const now = performance.now();
@@ -52,16 +59,18 @@ export function terminalHooks(options: { yes: boolean; json: boolean }): SendHoo
       out.write(`${colour.yellow('note')} ${message}\n`);
     },
     finish() {
+      finished = true;
       bar?.stop();
     },
   };
 }
 
-let makingBar: Promise<unknown> | undefined;
+interface Bar {
+  update(value: number, payload?: object): void;
+  stop(): void;
+}
 
-async function makeBar(total: number) {
-  makingBar ??= import('cli-progress');
-  const { SingleBar, Presets } = (await makingBar) as typeof import('cli-progress');
+function makeBar({ SingleBar, Presets }: typeof import('cli-progress'), total: number): Bar {
   const bar = new SingleBar(
     { format: ' {bar} {percentage}% | {value}/{total} | {sent} sent, {failed} failed, {deferred} deferred | ETA {eta_formatted}', stream: process.stderr, hideCursor: true },
     Presets.shades_classic,

@@ -35,7 +35,7 @@ export interface SendHooks {
   confirm(question: { subject: string; readers: number; via: string }): Promise<boolean>;
   progress(issue: string, progress: Progress): void;
   notice(message: string): void;
-  started(issue: string, subject: string, readers: number, via: string): void;
+  started(issue: string, subject: string, readers: number, via: string): void | Promise<void>;
 }
 
 export type SendOutcome =
@@ -110,7 +110,7 @@ async function sendOne(edition: Edition, from: string, request: SendRequest, hoo
       // Counted from the journal once the audience is in it: no pass over the list held in memory.
       async confirm(waiting) {
         if (channel.real && waiting && !(await hooks.confirm({ subject: edition.subject, readers: waiting, via: channel.description }))) return false;
-        hooks.started(issue, edition.subject, waiting, channel.description);
+        await hooks.started(issue, edition.subject, waiting, channel.description);
         return true;
       },
     });
