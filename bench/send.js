@@ -141,3 +141,26 @@ async function startSink() {
   const port = await new Promise((ready) => child.stdout.once('data', (data) => ready(Number(String(data).trim()))));
   return { port, stop: () => child.connected && child.send('stop') };
 }
+
+// Alone: node bench/send.js --readers N — one `digest send` of N readers to the sink (SQLite
+// journal), for the memory goal at sizes the suite does not run (a million takes about a quarter
+// of an hour). Prints readers, seconds, messages a second and peak RSS, and writes them to
+// docs/performance-send-large.md.
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1] && process.argv.includes('--readers')) {
+  const readers = Number(process.argv[process.argv.indexOf('--readers') + 1]);
+  const work = mkdtempSync(join(tmpdir(), 'digest-bench-send-'));
+  const sink = await startSink();
+  try {
+    writeFileSync(join(work, 'list.csv'), list(readers));
+    const result = sendOnce(work, sink.port, join(work, 'list.csv'), `sqlite:${join(work, 'large.db')}`);
+    const line = `| ${readers.toLocaleString('en')} | ${result.seconds.toFixed(0)} s | ${(readers / result.seconds).toFixed(0)} msg/s | ${(result.peakKb / 1024).toFixed(0)} MB |`;
+    console.log(line);
+    writeFileSync(
+      join(root, 'docs', 'performance-send-large.md'),
+      `# A large send\n\nMeasured by \`node bench/send.js --readers ${readers}\` on ${new Date().toISOString().slice(0, 10)}, Node ${process.version}: one \`digest send\` of the sample issue\nto ${readers.toLocaleString('en')} generated readers (a CSV list, the SQLite journal) through an smtp-server sink on 127.0.0.1 in its own process.\nPeak memory is the sending process's peak resident set.\n\n| readers | time | rate | peak memory |\n| --- | --- | --- | --- |\n${line}\n`,
+    );
+  } finally {
+    sink.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
