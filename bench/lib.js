@@ -66,10 +66,12 @@ export async function compareCalls(runs, ours, baseline, warmup = 3) {
 
 /**
  * One row of the table. `higherIsBetter` flips the ratio for throughputs. `target` is the largest
- * (or, for throughputs, smallest) acceptable ratio.
+ * (or, for throughputs, smallest) acceptable ratio. Where the goal is not a ratio (a rate, a
+ * latency), `goal` says what it is and `met` whether it was reached; the ratio is then shown for
+ * information.
  */
-export function row({ figure, unit, ours, baseline, baselineName, target, higherIsBetter = false, note = '' }) {
+export function row({ figure, unit, ours, baseline, baselineName, target, higherIsBetter = false, note = '', goal, met }) {
   const ratio = baseline ? ours.median / baseline.median : undefined;
-  const met = ratio === undefined ? undefined : higherIsBetter ? ratio >= target : ratio <= target;
-  return { figure, unit, ours, baseline, baselineName, ratio, target, higherIsBetter, met, note };
+  const ratioMet = ratio === undefined ? undefined : higherIsBetter ? ratio >= target : ratio <= target;
+  return { figure, unit, ours, baseline, baselineName, ratio, target, higherIsBetter, met: met ?? ratioMet, note, goal };
 }

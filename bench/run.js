@@ -22,7 +22,7 @@ const lines = [
   ...rows.map((r) =>
     r.absolute
       ? `| ${r.figure} | ${fmt(r.ours, r.unit)} | ${r.baselineName} | — | — | < ${r.target} ${r.unit} | ${verdict(r)} |`
-      : `| ${r.figure} | ${fmt(r.ours, r.unit)} | ${r.baselineName} | ${fmt(r.baseline, r.unit)} | ${r.ratio.toFixed(2)}× | ${r.higherIsBetter ? '≥' : '≤'} ${r.target}× | ${verdict(r)} |`,
+      : `| ${r.figure} | ${fmt(r.ours, r.unit)} | ${r.baselineName} | ${fmt(r.baseline, r.unit)} | ${r.ratio.toFixed(2)}× | ${r.goal ?? `${r.higherIsBetter ? '≥' : '≤'} ${r.target}×`} | ${verdict(r)} |`,
   ),
 ];
 const notes = rows.filter((r) => r.note).map((r) => `- ${r.figure}: ${r.note}`);

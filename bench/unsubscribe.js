@@ -97,9 +97,11 @@ export async function run({ quick }) {
         ours: ourRate,
         baseline: summarise(b),
         baselineName: 'bare `node:http` hello-world',
-        target: 0.3,
         higherIsBetter: true,
-        note: `SQLite, every request a write, ${CONNECTIONS} connections, ${seconds} s × ${runs} runs (autocannon); p99 ${summarise(p99).median} ms (worst ${worstP99} ms); ≥ 2,000 req/s and p99 < 50 ms: ${ourRate.median >= 2000 && worstP99 < 50 ? 'yes' : 'no'}`,
+        // Issue 6's goal is a rate and a latency; the ratio to hello-world is reported beside it.
+        goal: '≥ 2,000 req/s, p99 < 50 ms',
+        met: ourRate.median >= 2000 && worstP99 < 50,
+        note: `SQLite, every request a write, ${CONNECTIONS} connections, ${seconds} s × ${runs} runs (autocannon); p99 ${summarise(p99).median} ms (worst ${worstP99} ms)`,
       }),
     ];
   } finally {
