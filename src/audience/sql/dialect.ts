@@ -3,6 +3,11 @@ import type { Subscriber } from '../store.js';
 import type { WrittenRow } from './rows.js';
 import type { Database } from './schema.js';
 
+/** Rows in the form a dialect copies them (see prepareNew). */
+export interface PreparedRows {
+  readonly count: number;
+}
+
 /**
  * What differs between SQLite and PostgreSQL, and nothing else: locking, the fastest way to write
  * a batch, and how to ask whether a JSON array holds a tag. Everything else is kysely, shared.
@@ -34,11 +39,17 @@ export interface Dialect {
    */
   insertNew?(rows: WrittenRow[], now: string): Promise<boolean[]>;
   /**
-   * Copies rows for addresses expected to be new straight into subscribers, all or nothing: resolves
-   * false, having written nothing, if any of them is stored already (or another writer holds one).
-   * Meant to be left running while the caller reads the next rows (PostgreSQL).
+   * Rows for addresses expected to be new, made ready for copyNew (PostgreSQL: COPY's text), so
+   * that this work can be done while the previous copy runs.
    */
-  copyNew?(rows: WrittenRow[], now: string): Promise<boolean>;
+  prepareNew?(rows: WrittenRow[], now: string): PreparedRows;
+  /**
+   * Copies prepared rows straight into subscribers, all or nothing, inside the open transaction.
+   * `sent` settles once the rows are on their way, so the caller can read on while the server
+   * writes them; `done` resolves false, with nothing written, if any of them is stored already (or
+   * another writer holds one).
+   */
+  copyNew?(rows: PreparedRows): { sent: Promise<void>; done: Promise<boolean> };
   hasTag(tag: string): Expression<SqlBool>;
   close(): Promise<void>;
 }

@@ -5,7 +5,7 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { UserError } from '../../errors.js';
 import type { Subscriber } from '../store.js';
-import type { Dialect } from './dialect.js';
+import type { Dialect, PreparedRows } from './dialect.js';
 import { appliedStatement, ledgerStatement, pendingMigrations, recordStatement } from './migrations.js';
 import { subscriberFromRow, writtenColumns, type WrittenRow } from './rows.js';
 import type { Database, SubscribersTable } from './schema.js';
@@ -66,7 +66,7 @@ class PostgresStoreDialect implements Dialect {
   readonly kind = 'postgres' as const;
   private readonly root: Kysely<Database>;
   /** The transaction's connection and a kysely bound to it, while one is open. */
-  private open?: { client: pg.PoolClient; db: Kysely<Database>; anyErased?: boolean };
+  private open?: { client: pg.PoolClient; db: Kysely<Database>; anyErased?: boolean; savepoint?: boolean };
 
   constructor(private readonly pool: pg.Pool) {
     this.root = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
@@ -177,25 +177,48 @@ class PostgresStoreDialect implements Dialect {
     });
   }
 
-  async copyNew(rows: WrittenRow[], now: string): Promise<boolean> {
-    if (rows.length === 0) return true;
-    return this.transaction(async () => {
-      const { client } = this.open!;
-      const stamp = copyText(now);
-      await client.query('SAVEPOINT digest_copy');
-      try {
-        await copyRows(client, `COPY subscribers (${writtenColumns.join(', ')}, created_at, updated_at) FROM STDIN`, [{ rows, after: `\t${stamp}\t${stamp}` }]);
-      } catch (error) {
-        // A stored address (unique_violation), or another writer's uncommitted row we deadlocked on:
-        // either way nothing of ours is left, and the caller merges these rows the general way.
-        const code = (error as { code?: string }).code;
-        if (code !== '23505' && code !== '40P01') throw error;
-        await client.query('ROLLBACK TO SAVEPOINT digest_copy');
-        return false;
-      }
-      await client.query('RELEASE SAVEPOINT digest_copy');
-      return true;
+  prepareNew(rows: WrittenRow[], now: string): PreparedRows {
+    const stamp = copyText(now);
+    return { count: rows.length, pieces: encodeRows([{ rows, after: `\t${stamp}\t${stamp}` }]) } as EncodedRows;
+  }
+
+  copyNew(rows: PreparedRows): { sent: Promise<void>; done: Promise<boolean> } {
+    const open = this.open;
+    if (!open) throw new Error('copyNew runs inside a transaction');
+    let sent = () => {};
+    const onSent = new Promise<void>((resolve) => {
+      sent = resolve;
     });
+    const copy = async (): Promise<boolean> => {
+      const { client } = open;
+      const { pieces } = rows as EncodedRows;
+      // Each copy has a savepoint to fall back to; the previous one (whose copy went in) is released
+      // in the same round trip.
+      await client.query(open.savepoint ? 'RELEASE SAVEPOINT digest_copy_new; SAVEPOINT digest_copy_new' : 'SAVEPOINT digest_copy_new');
+      open.savepoint = true;
+      const stream = client.query(copyFrom(`COPY subscribers (${writtenColumns.join(', ')}, created_at, updated_at) FROM STDIN`));
+      const done = finished(stream);
+      done.catch(() => {});
+      // Written all at once (a batch is a few hundred KiB): `sent` waits until the socket has taken
+      // them, so that the server is not kept waiting for the next slice of the caller's time.
+      for (const piece of pieces.slice(0, -1)) stream.write(piece);
+      const last = new Promise<void>((resolve) => stream.write(pieces.at(-1) ?? Buffer.alloc(0), () => resolve()));
+      await Promise.race([last, done]).catch(() => {});
+      stream.end();
+      sent();
+      await done;
+      return true;
+    };
+    const done = copy().catch(async (error: unknown) => {
+      sent();
+      // A stored address (unique_violation), or another writer's uncommitted row we deadlocked on:
+      // either way nothing of this copy is left, and the caller merges these rows the general way.
+      const code = (error as { code?: string }).code;
+      if (code !== '23505' && code !== '40P01') throw error;
+      await open.client.query('ROLLBACK TO SAVEPOINT digest_copy_new');
+      return false;
+    });
+    return { sent: onSent, done };
   }
 
   hasTag(tag: string) {
@@ -216,17 +239,14 @@ interface CopyGroup {
   after?: string;
 }
 
-/**
- * Streams rows to COPY … FROM STDIN in its text format, in chunks of about 64 KiB, waiting whenever
- * the socket is full; rows are encoded as they are sent, so the caller can read on meanwhile.
- */
-async function copyRows(client: pg.PoolClient, statement: string, groups: CopyGroup[]): Promise<void> {
-  const stream = client.query(copyFrom(statement));
-  const done = finished(stream);
-  let failed = false;
-  done.catch(() => {
-    failed = true;
-  });
+/** Rows as COPY's text, in pieces of about 64 KiB: each is one CopyData message, which the server reads whole before it parses it. */
+interface EncodedRows extends PreparedRows {
+  pieces: Buffer[];
+}
+
+/** Rows in COPY's text format, as Buffers: outside V8's heap, so holding them costs the collector nothing. */
+function encodeRows(groups: CopyGroup[]): Buffer[] {
+  const pieces: Buffer[] = [];
   let chunk = '';
   for (const { rows, before = '', after = '' } of groups) {
     for (const row of rows) {
@@ -235,14 +255,24 @@ async function copyRows(client: pg.PoolClient, statement: string, groups: CopyGr
       for (let index = 1; index < row.length; index++) chunk += `\t${copyText(row[index] as WrittenRow[number])}`;
       chunk += `${after}\n`;
       if (chunk.length >= COPY_CHUNK) {
-        // A failed copy stops here: the server has refused it, so the rest need not be sent.
-        if (!stream.write(chunk)) await Promise.race([once(stream, 'drain'), done]).catch(() => {});
+        pieces.push(Buffer.from(chunk));
         chunk = '';
-        if (failed) return done;
       }
     }
   }
-  stream.end(chunk);
+  if (chunk) pieces.push(Buffer.from(chunk));
+  return pieces;
+}
+
+/** Streams rows to COPY … FROM STDIN, waiting whenever the socket is full. */
+async function copyRows(client: pg.PoolClient, statement: string, groups: CopyGroup[]): Promise<void> {
+  const stream = client.query(copyFrom(statement));
+  const done = finished(stream);
+  done.catch(() => {});
+  for (const piece of encodeRows(groups)) {
+    if (!stream.write(piece)) await Promise.race([once(stream, 'drain'), done]);
+  }
+  stream.end();
   await done;
 }
 

@@ -67,7 +67,7 @@ export class Upserts {
    */
   async slices(slices: AsyncIterable<CheckedInput[]> | Iterable<CheckedInput[]>, options: Options): Promise<Outcome[][]> {
     const all: Outcome[][] = [];
-    if (!this.dialect.copyNew || (await this.dialect.anyErased())) {
+    if (!this.dialect.copyNew || !this.dialect.prepareNew || (await this.dialect.anyErased())) {
       for await (const slice of slices) all.push(await this.batch(slice, options));
       return all;
     }
@@ -75,16 +75,12 @@ export class Upserts {
     // its batch's copy, onto the row its first occurrence wrote.
     const seen = new Set<string>();
     const iterator = (Symbol.asyncIterator in slices ? slices[Symbol.asyncIterator]() : slices[Symbol.iterator]()) as AsyncIterator<CheckedInput[]>;
-    let upcoming = Promise.resolve(iterator.next());
-    for (;;) {
-      const next = await upcoming;
-      if (next.done) return all;
+    /** The next batch, read and (unless lookups come first now) made into rows to copy. */
+    const prepare = async () => {
+      const next = await iterator.next();
+      if (next.done) return undefined;
       const slice = next.value;
-      if (this.expectStored) {
-        upcoming = Promise.resolve(iterator.next());
-        all.push(await this.batch(slice, options));
-        continue;
-      }
+      if (this.expectStored) return { slice };
       const outcomes = new Array<Outcome>(slice.length);
       const rows: WrittenRow[] = [];
       const repeats: number[] = [];
@@ -98,24 +94,39 @@ export class Upserts {
         rows.push(rowValues(mergeSubscriber(undefined, slice[index]!, options).record, key));
         outcomes[index] = 'imported';
       }
-      const copied = this.dialect.copyNew(rows, options.now);
-      // Read on while the copy runs; a failure to read is awaited (and thrown) in its turn.
-      upcoming = Promise.resolve(iterator.next());
+      return { slice, copy: { prepared: this.dialect.prepareNew!(rows, options.now), outcomes, repeats } };
+    };
+    let upcoming = prepare();
+    for (;;) {
+      const current = await upcoming;
+      if (!current) return all;
+      const { slice, copy } = current;
+      if (!copy || this.expectStored) {
+        all.push(await this.batch(slice, options));
+        upcoming = prepare();
+        continue;
+      }
+      const copied = this.dialect.copyNew(copy.prepared);
+      // The next batch is read and prepared while the server writes this one (a failure to read is
+      // thrown when it is awaited, in its turn); started only once this one's rows are on their way,
+      // since reading holds the thread for a good while.
+      await copied.sent;
+      upcoming = prepare();
       upcoming.catch(() => {});
-      if (await copied) {
-        if (repeats.length > 0) {
-          const again = await this.batch(repeats.map((index) => slice[index]!), options);
-          repeats.forEach((index, at) => {
-            outcomes[index] = again[at]!;
-          });
-        }
-        all.push(outcomes);
-      } else {
-        // Some address was stored already (a re-import, another process): merge this batch the
+      if (!(await copied.done)) {
+        // Some address was stored already (a re-import, another process): this batch goes the
         // general way, which also decides whether the next one is worth copying.
         this.expectStored = true;
         all.push(await this.batch(slice, options));
+        continue;
       }
+      if (copy.repeats.length > 0) {
+        const again = await this.batch(copy.repeats.map((index) => slice[index]!), options);
+        copy.repeats.forEach((index, at) => {
+          copy.outcomes[index] = again[at]!;
+        });
+      }
+      all.push(copy.outcomes);
     }
   }
 
