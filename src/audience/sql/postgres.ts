@@ -199,12 +199,13 @@ class PostgresStoreDialect implements Dialect {
       const stream = client.query(copyFrom(`COPY subscribers (${writtenColumns.join(', ')}, created_at, updated_at) FROM STDIN`));
       const done = finished(stream);
       done.catch(() => {});
-      // Written all at once (a batch is a few hundred KiB): `sent` waits until the socket has taken
-      // them, so that the server is not kept waiting for the next slice of the caller's time.
-      for (const piece of pieces.slice(0, -1)) stream.write(piece);
-      const last = new Promise<void>((resolve) => stream.write(pieces.at(-1) ?? Buffer.alloc(0), () => resolve()));
-      await Promise.race([last, done]).catch(() => {});
+      // Handed to the stream all at once (a batch is a few hundred KiB), which sends what the socket
+      // takes; `sent` waits for the first piece to go, the copy having begun, and the rest follow
+      // whenever the caller's reading lets the event loop run.
+      const first = new Promise<void>((resolve) => stream.write(pieces[0] ?? Buffer.alloc(0), () => resolve()));
+      for (const piece of pieces.slice(1)) stream.write(piece);
       stream.end();
+      await Promise.race([first, done]).catch(() => {});
       sent();
       await done;
       return true;

@@ -71,9 +71,6 @@ export class Upserts {
       for await (const slice of slices) all.push(await this.batch(slice, options));
       return all;
     }
-    // An address seen earlier in this transaction would fail the copy: such a row is merged after
-    // its batch's copy, onto the row its first occurrence wrote.
-    const seen = new Set<string>();
     const iterator = (Symbol.asyncIterator in slices ? slices[Symbol.asyncIterator]() : slices[Symbol.iterator]()) as AsyncIterator<CheckedInput[]>;
     /** The next batch, read and (unless lookups come first now) made into rows to copy. */
     const prepare = async () => {
@@ -83,6 +80,10 @@ export class Upserts {
       if (this.expectStored) return { slice };
       const outcomes = new Array<Outcome>(slice.length);
       const rows: WrittenRow[] = [];
+      // An address twice in the batch would fail the copy: the second is merged after it, onto the
+      // row the first wrote. (One in an earlier batch fails it, and this batch goes the general way:
+      // rare enough in a list not to keep every address of the transaction in memory for it.)
+      const seen = new Set<string>();
       const repeats: number[] = [];
       for (let index = 0; index < slice.length; index++) {
         const key = emailKey(slice[index]!.email);
