@@ -41,6 +41,22 @@ onEachDatabase((target) => {
       expect((await store.get('ann@example.com'))!.name).toBe(renamed);
     });
 
+    test('quotes in the values many rows share (consent, withdrawal, attributes) survive the bulk write', async () => {
+      const store = await fresh();
+      const header = 'email,name,status,tags,attributes,consent_source,consent_at,withdrawn_at,withdrawn_how';
+      const rows = ['a', 'b', 'c'].map((who) => `${who}@example.com,${who},unsubscribed,,"{""note"":""it's""}",O'Reilly's form,2024-01-02T03:04:05.000Z,2024-02-03T04:05:06.000Z,said 'stop'`);
+      const list = await file('quotes.csv', `${header}\n${rows.join('\n')}\n`);
+      expect(await importFile(store, list)).toMatchObject({ format: 'digest', imported: 3, rejected: [] });
+      for (const who of ['a', 'b', 'c']) {
+        expect(await store.get(`${who}@example.com`)).toMatchObject({
+          status: 'unsubscribed',
+          attributes: { note: "it's" },
+          consentSource: "O'Reilly's form",
+          withdrawnHow: "said 'stop'",
+        });
+      }
+    });
+
     test('an import larger than a batch and its slices keeps every row once and merges duplicates across slices and batches', async () => {
       const store = await fresh();
       const rows = ['email,name'];

@@ -8,6 +8,7 @@ import type { Dialect } from './dialect.js';
 import { appliedStatement, ledgerStatement, pendingMigrations, recordStatement } from './migrations.js';
 import { cachingStatements } from './statement-cache.js';
 import { subscriberFromRow, writtenColumns, type WrittenRow } from './rows.js';
+import { NewRowInserts } from './sqlite-insert.js';
 import type { Database, SubscribersTable } from './schema.js';
 
 /** How long a writer waits for another process's lock before giving up. */
@@ -67,7 +68,7 @@ class SqliteStoreDialect implements Dialect {
   readonly db: Kysely<Database>;
   private depth = 0;
   private readonly insertStatement: BetterSqlite3.Statement;
-  private readonly insertNewStatement: BetterSqlite3.Statement;
+  private readonly newRows: NewRowInserts;
   private readonly updateStatement: BetterSqlite3.Statement;
   private readonly anyErasedStatement: BetterSqlite3.Statement;
   private readonly existingStatement: BetterSqlite3.Statement;
@@ -77,7 +78,7 @@ class SqliteStoreDialect implements Dialect {
     this.db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(handle) }) });
     const columns = [...writtenColumns, 'created_at', 'updated_at'];
     this.insertStatement = handle.prepare(`INSERT INTO subscribers (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`);
-    this.insertNewStatement = handle.prepare(`INSERT INTO subscribers (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')}) ON CONFLICT (email_key) DO NOTHING`);
+    this.newRows = new NewRowInserts(handle);
     const assignments = writtenColumns.filter((column) => column !== 'email_key').map((column) => `${column} = ?`);
     this.updateStatement = handle.prepare(`UPDATE subscribers SET ${assignments.join(', ')}, updated_at = ? WHERE email_key = ?`);
     this.anyErasedStatement = handle.prepare('SELECT EXISTS (SELECT 1 FROM erased_addresses)').pluck();
@@ -134,14 +135,7 @@ class SqliteStoreDialect implements Dialect {
   }
 
   async insertNew(rows: WrittenRow[], now: string): Promise<boolean[]> {
-    const inserted = new Array<boolean>(rows.length);
-    for (let index = 0; index < rows.length; index++) {
-      const values = rows[index] as unknown[];
-      values[6] = values[6] ? 1 : 0;
-      values.push(now, now);
-      inserted[index] = this.insertNewStatement.run(values).changes > 0;
-    }
-    return inserted;
+    return rows.map((row) => this.newRows.insert(row, now));
   }
 
   hasTag(tag: string) {
