@@ -1,4 +1,5 @@
 import { UserError } from '../errors.js';
+import { collectGarbage } from '../heap.js';
 import { checkAddress } from './address.js';
 import { openCsv, type CsvRow } from './csv.js';
 import { bindFormat, type FormatName } from './formats/index.js';
@@ -50,6 +51,11 @@ export const DEFAULT_BATCH = 50_000;
 export const SQLITE_BATCH = 2_000;
 /** Rows merged and written at a time: what a slice builds (records, rows, their JSON) dies young. */
 const SLICE = 2_000;
+/**
+ * Rows between full garbage collections: what the slices leave in the old generation is garbage,
+ * but V8 would let it pile up past the memory goal on a large list (see collectGarbage).
+ */
+const COLLECT_EVERY = 50_000;
 
 /**
  * Imports a list file into the store, streaming: rows are read, mapped by the file's format,
@@ -67,6 +73,7 @@ export async function importFile(store: SubscriberStore, file: string, options: 
   const size = Math.max(1, options.batchSize ?? (holdWhileReading ? DEFAULT_BATCH : SQLITE_BATCH));
   const slice = Math.min(size, SLICE);
   let read = 0;
+  let collected = 0;
 
   // The reader's chunks, walked row by row: an await only when a chunk runs out, not per row.
   const chunks = csv.batches[Symbol.asyncIterator]();
@@ -152,6 +159,10 @@ export async function importFile(store: SubscriberStore, file: string, options: 
     });
     result.rejected.push(...erased);
     options.onProgress?.(read);
+    if (Math.floor(read / COLLECT_EVERY) > collected) {
+      collected = Math.floor(read / COLLECT_EVERY);
+      collectGarbage();
+    }
   };
 
   const run = async () => {
