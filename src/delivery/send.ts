@@ -7,7 +7,7 @@ import { classify, type Channel } from './channel.js';
 import { Journal, type JournalEntry, type StateCounts } from './journal.js';
 import { MessageFactory } from './message.js';
 import { audience, type AudienceSource } from './audience.js';
-import { collectGarbage } from './heap.js';
+import { collectGarbage } from '../heap.js';
 import { unsubscribeKey } from './unsubscribe.js';
 
 /** How a run paces itself: the flags of `digest send` that a scheduler might tune. */
