@@ -87,16 +87,31 @@ onEachDatabase((target) => {
   });
 });
 
+/**
+ * Two stores on one fresh PostgreSQL schema, as two processes would open them ("ours" runs the
+ * import); the schema is dropped afterwards.
+ */
+async function racing(run: (ours: SqlStore, theirs: SubscriberStore) => Promise<void>): Promise<void> {
+  const schema = `digest_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: PG_URL });
+  await admin.connect();
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  const url = withSchema(PG_URL, schema);
+  const ours = (await openStore(url)) as SqlStore;
+  const theirs = await openStore(url);
+  try {
+    await run(ours, theirs);
+  } finally {
+    await ours.close();
+    await theirs.close();
+    await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+    await admin.end();
+  }
+}
+
 describe.skipIf(Boolean(pgUnavailable))('bulk import on PostgreSQL, racing another writer', () => {
-  test('a remove while an import transaction is open waits for it, then erases what it wrote', async () => {
-    const schema = `digest_test_${randomBytes(6).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: PG_URL });
-    await admin.connect();
-    await admin.query(`CREATE SCHEMA ${schema}`);
-    const url = withSchema(PG_URL, schema);
-    const ours = await openStore(url);
-    const theirs = await openStore(url);
-    try {
+  test('a remove while an import transaction is open waits for it, then erases what it wrote', () =>
+    racing(async (ours, theirs) => {
       let removal: Promise<boolean> | undefined;
       await ours.atomically(async () => {
         await ours.upsert([{ email: 'late@example.com', international: false }], { source: 'import:csv' });
@@ -107,23 +122,10 @@ describe.skipIf(Boolean(pgUnavailable))('bulk import on PostgreSQL, racing anoth
       expect(await removal).toBe(true);
       expect(await ours.get('late@example.com')).toBeUndefined();
       expect(await ours.isErased('late@example.com')).toBe(true);
-    } finally {
-      await ours.close();
-      await theirs.close();
-      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
-      await admin.end();
-    }
-  });
+    }));
 
-  test('an address another process added after our lookup keeps that process’s row, and the rest of the batch goes in', async () => {
-    const schema = `digest_test_${randomBytes(6).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: PG_URL });
-    await admin.connect();
-    await admin.query(`CREATE SCHEMA ${schema}`);
-    const url = withSchema(PG_URL, schema);
-    const ours = (await openStore(url)) as SqlStore;
-    const theirs = await openStore(url);
-    try {
+  test('an address another process added after our lookup keeps that process’s row, and the rest of the batch goes in', () =>
+    racing(async (ours, theirs) => {
       // Ann is stored already, so the batch cannot be copied straight in and goes the way of a lookup.
       await theirs.upsert([{ email: 'ann@example.com', name: 'Ann', international: false }], { source: 'cli' });
       // Between our lookup and our write, the other process adds one of our addresses.
@@ -140,23 +142,10 @@ describe.skipIf(Boolean(pgUnavailable))('bulk import on PostgreSQL, racing anoth
       expect(result.rejected).toEqual([]);
       expect(await ours.get('race@example.com')).toMatchObject({ email: 'Race@example.com', name: 'Theirs' });
       expect(await ours.count()).toMatchObject({ total: 3 });
-    } finally {
-      await ours.close();
-      await theirs.close();
-      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
-      await admin.end();
-    }
-  });
+    }));
 
-  test('an address another process is adding while we copy waits for it, then is merged onto its row, once', async () => {
-    const schema = `digest_test_${randomBytes(6).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: PG_URL });
-    await admin.connect();
-    await admin.query(`CREATE SCHEMA ${schema}`);
-    const url = withSchema(PG_URL, schema);
-    const ours = await openStore(url);
-    const theirs = await openStore(url);
-    try {
+  test('an address another process is adding while we copy waits for it, then is merged onto its row, once', () =>
+    racing(async (ours, theirs) => {
       const list = join(await tempDir(), 'race.csv');
       await writeFile(list, 'email,name,tags\nann@example.com,Ann,\nrace@example.com,Ours,ours\nbob@example.com,Bob,\n');
       let importing: ReturnType<typeof importFile> | undefined;
@@ -170,11 +159,5 @@ describe.skipIf(Boolean(pgUnavailable))('bulk import on PostgreSQL, racing anoth
       expect(result).toMatchObject({ imported: 2, updated: 1, rejected: [] });
       expect(await ours.get('race@example.com')).toMatchObject({ email: 'Race@example.com', name: 'Ours', tags: ['theirs', 'ours'] });
       expect(await ours.count()).toMatchObject({ total: 3 });
-    } finally {
-      await ours.close();
-      await theirs.close();
-      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
-      await admin.end();
-    }
-  });
+    }));
 });
