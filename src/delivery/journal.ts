@@ -220,20 +220,26 @@ export class Journal {
     const at = now.toISOString();
     const until = new Date(now.getTime() + CLAIM_MS).toISOString();
     const lock = this.dialect.kind === 'postgres' ? sql`FOR UPDATE SKIP LOCKED` : sql``;
+    // Pending readers first, then deferred ones from earlier runs: each its own range of the index
+    // on (issue, state, email_key), read in order and only as far as the limit.
+    const take = async (state: 'pending' | 'deferred', count: number) =>
+      (
+        await sql<JournalTable>`
+          UPDATE send_journal SET lease_owner = ${this.owner}, lease_until = ${until}
+          WHERE issue = ${issue} AND email_key IN (
+            SELECT email_key FROM send_journal
+            WHERE issue = ${issue} AND state = ${state}
+              ${state === 'deferred' ? sql`AND updated_at < ${runStarted.toISOString()}` : sql``}
+              AND (lease_owner IS NULL OR lease_until < ${at})
+            ORDER BY email_key
+            LIMIT ${count}
+            ${lock}
+          )
+          RETURNING email_key, email, name, attributes, attempts`.execute(this.dialect.db)
+      ).rows;
     const rows = await this.dialect.transaction(async () => {
-      const result = await sql<JournalTable>`
-        UPDATE send_journal SET lease_owner = ${this.owner}, lease_until = ${until}
-        WHERE issue = ${issue} AND email_key IN (
-          SELECT email_key FROM send_journal
-          WHERE issue = ${issue}
-            AND (state = 'pending' OR (state = 'deferred' AND updated_at < ${runStarted.toISOString()}))
-            AND (lease_owner IS NULL OR lease_until < ${at})
-          ORDER BY email_key
-          LIMIT ${limit}
-          ${lock}
-        )
-        RETURNING email_key, email, name, attributes, attempts`.execute(this.dialect.db);
-      return result.rows;
+      const pending = await take('pending', limit);
+      return pending.length < limit ? [...pending, ...(await take('deferred', limit - pending.length))] : pending;
     });
     return rows.map((row) => ({
       key: row.email_key,
