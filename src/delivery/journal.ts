@@ -222,11 +222,12 @@ export class Journal {
     const lock = this.dialect.kind === 'postgres' ? sql`FOR UPDATE SKIP LOCKED` : sql``;
     // Pending readers first, then deferred ones from earlier runs: each its own range of the index
     // on (issue, state, email_key), read in order and only as far as the limit.
+    // The rows are picked in a CTE, evaluated once: with the pick as an IN (… LIMIT …) subquery of
+    // the UPDATE, PostgreSQL took more rows than the limit (tests/delivery/journal.test.ts).
     const take = async (state: 'pending' | 'deferred', count: number) =>
       (
         await sql<JournalTable>`
-          UPDATE send_journal SET lease_owner = ${this.owner}, lease_until = ${until}
-          WHERE issue = ${issue} AND email_key IN (
+          WITH picked AS (
             SELECT email_key FROM send_journal
             WHERE issue = ${issue} AND state = ${state}
               ${state === 'deferred' ? sql`AND updated_at < ${runStarted.toISOString()}` : sql``}
@@ -235,6 +236,8 @@ export class Journal {
             LIMIT ${count}
             ${lock}
           )
+          UPDATE send_journal SET lease_owner = ${this.owner}, lease_until = ${until}
+          WHERE issue = ${issue} AND email_key IN (SELECT email_key FROM picked)
           RETURNING email_key, email, name, attributes, attempts`.execute(this.dialect.db)
       ).rows;
     const rows = await this.dialect.transaction(async () => {
