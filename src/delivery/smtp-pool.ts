@@ -36,8 +36,9 @@ export class SmtpPool {
    * with a dot, as MessageFactory builds them) skips dot-stuffing.
    */
   async send(envelope: { from: string; to: string[] }, raw: Buffer | Buffer[], options: { transparent?: boolean } = {}): Promise<string> {
-    const whole = () => (Array.isArray(raw) ? Buffer.concat(raw) : raw);
-    const message = this.signer ? await sign(this.signer, whole()) : Array.isArray(raw) ? Readable.from(raw, { objectMode: false }) : raw;
+    let message: Buffer | Readable;
+    if (this.signer) message = await sign(this.signer, Array.isArray(raw) ? Buffer.concat(raw) : raw);
+    else message = Array.isArray(raw) ? Readable.from(raw, { objectMode: false }) : raw;
     const connection = await this.acquire();
     // A signature is a header folded by nodemailer's signer: its bytes are not ours to vouch for.
     connection.smtp.verbatim = options.transparent === true && !this.signer;
