@@ -71,29 +71,28 @@ interface DataStreamState {
   push(chunk: Buffer): boolean;
 }
 
+type Transform = (this: DataStreamState, chunk: Buffer | string, encoding: string, done: (error?: Error | null) => void) => void;
+
+/** A transform step that keeps DataStream's counters and last byte, around what it does to each chunk. */
+function counted(change: (chunk: Buffer, previous: number | undefined) => Buffer): Transform {
+  return function (chunk, _encoding, done) {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    if (!bytes.length) return done();
+    this.inByteCount += bytes.length;
+    const out = change(bytes, this.lastByte === false ? undefined : this.lastByte);
+    this.outByteCount += out.length;
+    this.push(out);
+    this.lastByte = bytes[bytes.length - 1]!;
+    done();
+  };
+}
+
 /**
  * A drop-in for DataStream's transform step, installed on each data stream an SMTP connection
  * makes (see smtp-pool.ts): the same output, the same counters, so nodemailer's own end-of-data
  * handling (the final CRLF.CRLF) works unchanged.
  */
-export function stuffingTransform(this: DataStreamState, chunk: Buffer | string, _encoding: string, done: (error?: Error | null) => void): void {
-  const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-  if (!bytes.length) return done();
-  this.inByteCount += bytes.length;
-  const out = stuffChunk(bytes, this.lastByte === false ? undefined : this.lastByte);
-  this.outByteCount += out.length;
-  this.push(out);
-  this.lastByte = bytes[bytes.length - 1]!;
-  done();
-}
+export const stuffingTransform = counted(stuffChunk);
 
 /** For bytes known to need nothing (OutgoingMessage.raw): counted and passed on, never scanned. */
-export function verbatimTransform(this: DataStreamState, chunk: Buffer | string, _encoding: string, done: (error?: Error | null) => void): void {
-  const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-  if (!bytes.length) return done();
-  this.inByteCount += bytes.length;
-  this.outByteCount += bytes.length;
-  this.push(bytes);
-  this.lastByte = bytes[bytes.length - 1]!;
-  done();
-}
+export const verbatimTransform = counted((chunk) => chunk);
