@@ -1,9 +1,7 @@
 import { isStatus, type Subscriber } from '../store.js';
 import type { SubscribersTable } from './schema.js';
 
-type StoredRow = Omit<SubscribersTable, 'id'> & { id?: unknown };
-
-export function subscriberFromRow(row: StoredRow): Subscriber {
+export function subscriberFromRow(row: SubscribersTable): Subscriber {
   if (!isStatus(row.status)) throw new Error(`subscriber ${row.email} has an unknown status "${row.status}" in the database`);
   return {
     email: row.email,

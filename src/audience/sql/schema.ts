@@ -1,5 +1,3 @@
-import type { Generated } from 'kysely';
-
 /** The tables as kysely sees them. Times are ISO 8601 UTC text in both databases, so they sort and compare alike. */
 export interface Database {
   subscribers: SubscribersTable;
@@ -9,9 +7,8 @@ export interface Database {
 }
 
 export interface SubscribersTable {
-  id: Generated<number>;
   email: string;
-  /** emailKey(email): the unique, case-insensitive identity of a subscriber. */
+  /** emailKey(email): the unique, case-insensitive identity of a subscriber, and the key lists page by. */
   email_key: string;
   name: string | null;
   status: string;

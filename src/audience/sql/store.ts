@@ -36,18 +36,19 @@ export class SqlStore implements SubscriberStore {
   }
 
   async *list(filter: ListFilter = {}): AsyncIterable<Subscriber> {
-    // Keyset pagination by id, not OFFSET and not a cursor: flat memory, and it works the same in both databases.
-    let after: number | string = 0;
+    // Keyset pagination by the unique key, not OFFSET and not a cursor: flat memory, and it works
+    // the same in both databases, whose key columns both compare byte by byte.
+    let after = '';
     for (;;) {
       const rows = await this.page(filter, after);
       for (const row of rows) yield subscriberFromRow(row);
       if (rows.length < PAGE) return;
-      after = rows.at(-1)!.id;
+      after = rows.at(-1)!.email_key;
     }
   }
 
-  private page(filter: ListFilter, after: number | string): Promise<Array<Selectable<SubscribersTable>>> {
-    let query = this.dialect.db.selectFrom('subscribers').selectAll().where('id', '>', after as number).orderBy('id').limit(PAGE);
+  private page(filter: ListFilter, after: string): Promise<Array<Selectable<SubscribersTable>>> {
+    let query = this.dialect.db.selectFrom('subscribers').selectAll().where('email_key', '>', after).orderBy('email_key').limit(PAGE);
     if (filter.status) query = query.where('status', '=', filter.status);
     if (filter.tag !== undefined) query = query.where(this.dialect.hasTag(filter.tag));
     return query.execute();
