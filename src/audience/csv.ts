@@ -4,6 +4,7 @@ import { Transform } from 'node:stream';
 import { parse, type CsvError } from 'csv-parse';
 import { UserError } from '../errors.js';
 import { LineCounter } from './lines.js';
+import { Utf8Check } from './utf8.js';
 
 /** One data row of a CSV file, or the reason it could not be read. Lines are where the row begins. */
 export type CsvRow = { line: number; values: string[] } | { line: number; error: string };
@@ -148,7 +149,7 @@ async function* parseRows(file: string, delimiter: string, head: Buffer, rest: A
     return taken;
   };
 
-  const decoder = new TextDecoder('utf-8', { fatal: true });
+  const utf8 = new Utf8Check();
   let offset = 0;
   const feed = (chunk: Buffer) => {
     const nul = chunk.indexOf(0);
@@ -156,10 +157,9 @@ async function* parseRows(file: string, delimiter: string, head: Buffer, rest: A
     if (nul !== -1) {
       throw new UserError('is a binary file, not a CSV list (export it from your spreadsheet as CSV UTF-8)', { file, line: lines.lineAt(offset + nul), code: 'unreadable-file' });
     }
-    try {
-      decoder.decode(chunk, { stream: true });
-    } catch {
-      throw new UserError('is not UTF-8 text (save it as CSV UTF-8)', { file, line: badUtf8Line(chunk, lines, offset), code: 'unreadable-file' });
+    const check = utf8.push(chunk);
+    if (!check.ok) {
+      throw new UserError('is not UTF-8 text (save it as CSV UTF-8)', { file, line: badUtf8Line(check.checked, lines, offset - check.held), code: 'unreadable-file' });
     }
     offset += chunk.length;
     parser.write(chunk);
@@ -172,9 +172,7 @@ async function* parseRows(file: string, delimiter: string, head: Buffer, rest: A
     if (failure) throw failure;
     yield take();
   }
-  try {
-    decoder.decode();
-  } catch {
+  if (!utf8.end()) {
     throw new UserError('is not UTF-8 text: it ends in the middle of a character', { file, code: 'unreadable-file' });
   }
   await new Promise<void>((resolve) => parser.end(() => resolve()));

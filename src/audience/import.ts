@@ -1,5 +1,5 @@
 import { UserError } from '../errors.js';
-import { collectGarbage } from '../heap.js';
+import { HeapCeiling } from '../heap.js';
 import { checkAddress } from './address.js';
 import { openCsv, type CsvRow } from './csv.js';
 import { bindFormat, type FormatName } from './formats/index.js';
@@ -34,28 +34,23 @@ export interface ImportResult {
 }
 
 /**
- * Rows per transaction on PostgreSQL. The transaction stays open while the batch is read, which
- * holds only the rows it has written locked, and the server writes one slice while the next is
- * read; at each commit that overlap stops (the server waits for the first slice of the next
+ * Rows per transaction when the store writes while we read (PostgreSQL's server, a SQLite writer
+ * thread). The transaction stays open while the batch is read, and one slice is written while the
+ * next is read; at each commit that overlap stops (the writer waits for the first slice of the next
  * transaction, we wait for its last), which at 10,000 rows cost a fifth of a large import. Only
- * the slices in flight are held in memory, whatever the size.
+ * the slices in flight are held in memory, whatever the size. On SQLite that holds the write lock
+ * for a few tenths of a second at a time, which another writer waits out (its busy timeout).
  */
 export const DEFAULT_BATCH = 50_000;
 /**
- * Rows per transaction on SQLite, whose write lock is the whole database: a batch is read before
- * its transaction opens, so other processes (a `count`, a `digest send`) get their turn between
- * batches, and it is kept small because it is held across reads (held 10,000 at a time, the rows
- * outlive the young generation and peak memory at 1,000,000 rows passes 150 MB). A commit costs
- * no fsync there (WAL, synchronous=NORMAL), so small batches are not slower.
+ * Rows per transaction on a SQLite store that writes on this thread: a batch is read before its
+ * transaction opens, so that other processes get the write lock between batches, and it is kept
+ * small because it is held across reads. A commit costs no fsync there (WAL, synchronous=NORMAL),
+ * so small batches are not slower.
  */
 export const SQLITE_BATCH = 2_000;
 /** Rows merged and written at a time: what a slice builds (records, rows, their JSON) dies young. */
 const SLICE = 2_000;
-/**
- * Rows between full garbage collections: what the slices leave in the old generation is garbage,
- * but V8 would let it pile up past the memory goal on a large list (see collectGarbage).
- */
-const COLLECT_EVERY = 50_000;
 
 /**
  * Imports a list file into the store, streaming: rows are read, mapped by the file's format,
@@ -69,11 +64,12 @@ export async function importFile(store: SubscriberStore, file: string, options: 
   const bound = bindFormat(csv.columns, options.format ?? 'auto', file);
   const result: ImportResult = { format: bound.format.name, imported: 0, updated: 0, unchanged: 0, rejected: [], applied: true };
   const mergeOptions = { resubscribe: options.resubscribe, tags: options.tags, source: `import:${bound.format.name}`, now: new Date().toISOString() };
-  const holdWhileReading = store.kind === 'postgres';
+  const holdWhileReading = store.pipelined;
   const size = Math.max(1, options.batchSize ?? (holdWhileReading ? DEFAULT_BATCH : SQLITE_BATCH));
   const slice = Math.min(size, SLICE);
   let read = 0;
-  let collected = 0;
+  // What a slice leaves behind survives into V8's old generation, and would pile up past the memory goal.
+  const heap = new HeapCeiling();
 
   // The reader's chunks, walked row by row: an await only when a chunk runs out, not per row.
   const chunks = csv.batches[Symbol.asyncIterator]();
@@ -127,16 +123,17 @@ export async function importFile(store: SubscriberStore, file: string, options: 
   };
 
   /**
-   * One transaction of up to `size` rows, given to the store a slice at a time. On PostgreSQL the
-   * slices are read while the transaction is open (and the server writes one while we read the
-   * next); on SQLite the batch is read first (see SQLITE_BATCH). The counts are taken only once it
-   * commits.
+   * One transaction of up to `size` rows, given to the store a slice at a time. With a store that
+   * writes while we read, the slices are read while the transaction is open (and it writes one
+   * while we read the next); otherwise the batch is read first (see SQLITE_BATCH). The counts are
+   * taken only once it commits.
    */
   const transaction = async () => {
     const lines: number[][] = [];
     async function* slices(): AsyncGenerator<CheckedInput[]> {
       for (let taken = 0; taken < size; ) {
         const next = await readSlice(Math.min(slice, size - taken));
+        heap.check();
         if (next.inputs.length === 0) return;
         lines.push(next.lines);
         taken += next.inputs.length;
@@ -159,10 +156,6 @@ export async function importFile(store: SubscriberStore, file: string, options: 
     });
     result.rejected.push(...erased);
     options.onProgress?.(read);
-    if (Math.floor(read / COLLECT_EVERY) > collected) {
-      collected = Math.floor(read / COLLECT_EVERY);
-      collectGarbage();
-    }
   };
 
   const run = async () => {

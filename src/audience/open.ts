@@ -6,14 +6,23 @@ import type { SubscriberSource, SubscriberStore } from './store.js';
  * Opens the database a URL names, running any migrations it lacks. The drivers are imported here,
  * on demand, so that commands which never touch the list never load them.
  */
-export async function openStore(url: string): Promise<SubscriberStore> {
+export interface StoreOptions {
+  /**
+   * For an import of many rows: on SQLite, its writes are made by a thread of their own, while this
+   * one reads the file (src/audience/sql/sqlite-writer.ts). Costs a thread's start, so only worth
+   * it for a bulk import.
+   */
+  bulk?: boolean;
+}
+
+export async function openStore(url: string, options: StoreOptions = {}): Promise<SubscriberStore> {
   const location = parseLocation(url);
   if (location.kind === 'csv') {
     throw new UserError(`${location.shown} is a CSV list, which can be read but not changed: import it into a database first (digest subscribers import)`, {
       code: 'read-only-list',
     });
   }
-  return openDatabase(location);
+  return openDatabase(location, options);
 }
 
 /** Opens anything that can be read as a list: a database, or a CSV file streamed as the list itself. */
@@ -26,11 +35,14 @@ export async function openSource(url: string): Promise<SubscriberSource> {
   return openDatabase(location);
 }
 
-async function openDatabase(location: Exclude<Location, { kind: 'csv' }>): Promise<SubscriberStore> {
+async function openDatabase(location: Exclude<Location, { kind: 'csv' }>, options: StoreOptions = {}): Promise<SubscriberStore> {
   const { SqlStore } = await import('./sql/store.js');
   if (location.kind === 'sqlite') {
     const { openSqlite } = await import('./sql/sqlite.js');
-    return new SqlStore(await openSqlite(location.file, location.shown));
+    const dialect = await openSqlite(location.file, location.shown);
+    if (!options.bulk || location.file === ':memory:') return new SqlStore(dialect);
+    const { SqliteWriter } = await import('./sql/sqlite-writer.js');
+    return new SqlStore(dialect, new SqliteWriter(location.file));
   }
   const { openPostgres } = await import('./sql/postgres.js');
   return new SqlStore(await openPostgres(location.url, location.shown));

@@ -91,6 +91,11 @@ export interface SubscriberSource {
 /** A database: the source, and the changes the commands make. */
 export interface SubscriberStore extends SubscriberSource {
   readonly kind: 'sqlite' | 'postgres';
+  /**
+   * Whether upsertSlices writes a slice while the next is read (PostgreSQL's server, a SQLite
+   * writer thread): then a transaction can stay open while its slices are read.
+   */
+  readonly pipelined: boolean;
   /** The database itself, for the send journal that lives beside the list (src/delivery/journal.ts). */
   readonly dialect: Dialect;
   get(email: string): Promise<Subscriber | undefined>;
@@ -106,7 +111,7 @@ export interface SubscriberStore extends SubscriberSource {
    * database may be writing earlier slices meanwhile (PostgreSQL copies them as they come).
    */
   upsertSlices(slices: AsyncIterable<CheckedInput[]> | Iterable<CheckedInput[]>, options: MergeOptions): Promise<Outcome[][]>;
-  /** Runs several upserts as one transaction: `--strict` imports are all or nothing. */
+  /** Runs several upserts as one transaction: `--strict` imports are all or nothing. Upserts only: other changes inside it may wait on its lock. */
   atomically<T>(work: () => Promise<T>): Promise<T>;
   /** Marks an address unsubscribed, recording it even if it was never on the list. Returns whether anything changed. */
   unsubscribe(email: string, how: string): Promise<boolean>;

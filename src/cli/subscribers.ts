@@ -28,7 +28,7 @@ export function registerSubscribers(program: Command): void {
     .action(async (file: string, flags: CommonFlags & { format: string; tag: string[]; resubscribe?: boolean; strict?: boolean }) =>
       run(flags, async (json) => {
         const { importFile } = await import('../audience/import.js');
-        const store = await openStore(flags);
+        const store = await openStore(flags, { bulk: true });
         try {
           const progress = progressReporter();
           const result = await importFile(store, file, {
@@ -205,9 +205,9 @@ function common(command: Command): Command {
     .option('--json', 'print one JSON document on standard output');
 }
 
-async function openStore(flags: CommonFlags) {
+async function openStore(flags: CommonFlags, options?: import('../audience/open.js').StoreOptions) {
   const [{ openStore }, { databaseUrl }] = await Promise.all([import('../audience/open.js'), import('../audience/location.js')]);
-  return openStore(databaseUrl(flags.db));
+  return openStore(databaseUrl(flags.db), options);
 }
 
 async function openSource(flags: CommonFlags) {

@@ -7,7 +7,7 @@ import { importFile } from '../../src/audience/import.js';
 import { openStore } from '../../src/audience/open.js';
 import type { SqlStore } from '../../src/audience/sql/store.js';
 import type { SubscriberStore } from '../../src/audience/store.js';
-import { PG_URL, onEachDatabase, pgUnavailable, tempDir, withSchema } from './databases.js';
+import { PG_URL, onEachImportStore, pgUnavailable, tempDir, withSchema } from './databases.js';
 
 async function file(name: string, text: string): Promise<string> {
   const path = join(await tempDir(), name);
@@ -17,10 +17,10 @@ async function file(name: string, text: string): Promise<string> {
 
 const csvCell = (value: string) => `"${value.replace(/"/g, '""')}"`;
 
-onEachDatabase((target) => {
+onEachImportStore((target) => {
   const open: SubscriberStore[] = [];
   const fresh = async (url?: string) => {
-    const store = await openStore(url ?? (await target.fresh()));
+    const store = await openStore(url ?? (await target.fresh()), target.options);
     open.push(store);
     return store;
   };

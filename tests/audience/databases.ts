@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, describe, test } from 'vitest';
-import { openStore } from '../../src/audience/open.js';
+import { openStore, type StoreOptions } from '../../src/audience/open.js';
 import type { SubscriberStore } from '../../src/audience/store.js';
 
 export const PG_URL = process.env.DIGEST_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -36,6 +36,8 @@ export interface Target {
   kind: 'sqlite' | 'postgres';
   /** A new, empty database, dropped after the file's tests. */
   fresh(): Promise<string>;
+  /** How the suite's stores are opened: an import's SQLite store may write on a thread of its own. */
+  options?: StoreOptions;
 }
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -80,6 +82,15 @@ export function withSchema(url: string, schema: string): string {
   return `${url}${separator}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
 }
 
+/**
+ * Runs an import suite on SQLite, on SQLite with the writer thread an import uses from the command
+ * line (src/audience/sql/sqlite-writer.ts), and on PostgreSQL.
+ */
+export function onEachImportStore(suite: (target: Target) => void): void {
+  describe('on SQLite, writing on a thread of its own', () => suite({ ...sqlite, options: { bulk: true } }));
+  onEachDatabase(suite);
+}
+
 /** Runs the same suite on SQLite and on PostgreSQL. */
 export function onEachDatabase(suite: (target: Target) => void): void {
   describe('on SQLite', () => suite(sqlite));
@@ -101,7 +112,7 @@ export function storeOpener(target: Target): () => Promise<SubscriberStore> {
     for (const store of open.splice(0)) await store.close();
   });
   return async () => {
-    const store = await openStore(await target.fresh());
+    const store = await openStore(await target.fresh(), target.options);
     open.push(store);
     return store;
   };

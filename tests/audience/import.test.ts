@@ -6,7 +6,7 @@ import { importFile } from '../../src/audience/import.js';
 import { openStore } from '../../src/audience/open.js';
 import type { Subscriber, SubscriberStore } from '../../src/audience/store.js';
 import { UserError } from '../../src/errors.js';
-import { fixture, onEachDatabase, storeOpener, tempDir } from './databases.js';
+import { fixture, onEachImportStore, storeOpener, tempDir } from './databases.js';
 
 async function all(store: SubscriberStore): Promise<Subscriber[]> {
   const found: Subscriber[] = [];
@@ -26,7 +26,7 @@ async function file(name: string, text: string | Buffer): Promise<string> {
   return path;
 }
 
-onEachDatabase((target) => {
+onEachImportStore((target) => {
   const fresh = storeOpener(target);
 
   describe('import', () => {
@@ -183,7 +183,7 @@ onEachDatabase((target) => {
   describe('migrations', () => {
     test('two stores opening a new database at once both succeed and the schema is set up once', async () => {
       const url = await target.fresh();
-      const stores = await Promise.all([openStore(url), openStore(url), openStore(url)]);
+      const stores = await Promise.all([openStore(url, target.options), openStore(url, target.options), openStore(url)]);
       try {
         await stores[0]!.upsert([{ email: 'a@example.com', international: false }], {});
         expect(await stores[2]!.count()).toMatchObject({ total: 1 });

@@ -53,3 +53,11 @@ export interface Dialect {
   hasTag(tag: string): Expression<SqlBool>;
   close(): Promise<void>;
 }
+
+/**
+ * What an import asks of the database (src/audience/sql/upsert.ts): a dialect itself, or, for a
+ * SQLite import, a writer on a thread of its own (sqlite-writer.ts).
+ */
+export type BulkWriter = Pick<Dialect, 'transaction' | 'existing' | 'anyErased' | 'erased' | 'write' | 'insertNew' | 'prepareNew' | 'copyNew'> & {
+  close?(): Promise<void>;
+};

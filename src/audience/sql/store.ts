@@ -12,7 +12,7 @@ import {
   type SubscriberStore,
 } from '../store.js';
 import type { Selectable } from 'kysely';
-import type { Dialect } from './dialect.js';
+import type { BulkWriter, Dialect } from './dialect.js';
 import type { SubscribersTable } from './schema.js';
 import { subscriberFromRow } from './rows.js';
 import { Upserts } from './upsert.js';
@@ -26,13 +26,25 @@ export class SqlStore implements SubscriberStore {
 
   private readonly upserts: Upserts;
 
-  /** The dialect is public for the send journal (src/delivery/journal.ts), which lives in the same database. */
-  constructor(readonly dialect: Dialect) {
-    this.upserts = new Upserts(dialect, (batch) => this.erasedAmong(batch));
+  /**
+   * The dialect is public for the send journal (src/delivery/journal.ts), which lives in the same
+   * database. Merges of incoming subscribers (upsert) go through the writer: the dialect itself, or
+   * one on a thread of its own for a large SQLite import (see openStore).
+   */
+  constructor(
+    readonly dialect: Dialect,
+    private readonly writer: BulkWriter = dialect,
+  ) {
+    this.upserts = new Upserts(writer, (batch) => this.erasedAmong(batch));
   }
 
   get kind() {
     return this.dialect.kind;
+  }
+
+  /** Whether a slice is written while the next is read: PostgreSQL's server, or a SQLite writer thread. */
+  get pipelined(): boolean {
+    return this.dialect.kind === 'postgres' || this.writer !== this.dialect;
   }
 
   async *list(filter: ListFilter = {}): AsyncIterable<Subscriber> {
@@ -75,24 +87,24 @@ export class SqlStore implements SubscriberStore {
   }
 
   atomically<T>(work: () => Promise<T>): Promise<T> {
-    return this.dialect.transaction(work);
+    return this.writer.transaction(work);
   }
 
   async upsert(batch: CheckedInput[], options: MergeOptions): Promise<Outcome[]> {
     const now = options.now ?? new Date().toISOString();
-    return this.dialect.transaction(() => this.upserts.batch(batch, { ...options, now }));
+    return this.writer.transaction(() => this.upserts.batch(batch, { ...options, now }));
   }
 
   async upsertSlices(slices: AsyncIterable<CheckedInput[]> | Iterable<CheckedInput[]>, options: MergeOptions): Promise<Outcome[][]> {
     const now = options.now ?? new Date().toISOString();
-    return this.dialect.transaction(() => this.upserts.slices(slices, { ...options, now }));
+    return this.writer.transaction(() => this.upserts.slices(slices, { ...options, now }));
   }
 
   /** For each incoming subscriber, whether its address was erased by `remove`. */
   private async erasedAmong(batch: CheckedInput[]): Promise<boolean[]> {
     const secret = await this.erasureSecret();
     const hashes = batch.map((input) => erasureHash(input.email, secret));
-    const found = await this.dialect.erased([...new Set(hashes)]);
+    const found = await this.writer.erased([...new Set(hashes)]);
     return hashes.map((hash) => found.has(hash));
   }
 
@@ -144,6 +156,7 @@ export class SqlStore implements SubscriberStore {
   }
 
   async close(): Promise<void> {
+    if (this.writer !== this.dialect) await this.writer.close?.();
     await this.dialect.close();
   }
 

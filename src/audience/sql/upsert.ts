@@ -1,7 +1,7 @@
 import { emailKey } from '../key.js';
 import { mergeSubscriber } from '../merge.js';
 import type { CheckedInput, MergeOptions, Outcome, Subscriber } from '../store.js';
-import type { Dialect } from './dialect.js';
+import type { BulkWriter } from './dialect.js';
 import { rowValues, type WrittenRow } from './rows.js';
 
 type Options = MergeOptions & { now: string };
@@ -24,7 +24,7 @@ export class Upserts {
   private expectStored = false;
 
   constructor(
-    private readonly dialect: Dialect,
+    private readonly dialect: BulkWriter,
     /** For each incoming subscriber, whether its address was erased (asked only when some address has been). */
     private readonly erasedAmong: (batch: CheckedInput[]) => Promise<boolean[]>,
   ) {}

@@ -1,0 +1,114 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { Subscriber } from '../store.js';
+import type { BulkWriter, PreparedRows } from './dialect.js';
+import { packRows, type PackedRows } from './row-transfer.js';
+import type { WrittenRow } from './rows.js';
+import type { Reply, Request } from './sqlite-writer-worker.js';
+
+/**
+ * An import's writes to SQLite, made by a thread of their own. SQLite's work on a large import
+ * (inserting, updating its index, committing) is about as much as reading the file (parsing,
+ * mapping, checking each row); on one thread the two take turns, on two they overlap: the writer
+ * inserts one slice while this thread reads the next (Upserts.slices, as with PostgreSQL's COPY).
+ * Everything the import asks of the database goes through here, in order, on the writer's own
+ * connection, transactions included, so the import sees one connection as before.
+ */
+export class SqliteWriter implements BulkWriter {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, { resolve: (value: never) => void; reject: (error: Error) => void }>();
+  private next = 0;
+  private depth = 0;
+  private failure?: Error;
+
+  constructor(file: string) {
+    // Its heap holds a slice or two of rows at a time; small generations keep its memory small.
+    this.worker = new Worker(workerFile(), { workerData: { file }, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
+    this.worker.on('message', (reply: Reply) => {
+      const waiting = this.pending.get(reply.id);
+      this.pending.delete(reply.id);
+      if ('error' in reply) waiting?.reject(Object.assign(new Error(reply.error.message), { code: reply.error.code }));
+      else waiting?.resolve(reply.result as never);
+    });
+    const stop = (error: Error) => {
+      this.failure ??= error;
+      for (const waiting of this.pending.values()) waiting.reject(this.failure);
+      this.pending.clear();
+    };
+    this.worker.on('error', stop);
+    this.worker.on('exit', (code) => stop(new Error(`the SQLite writer thread stopped (exit code ${code})`)));
+  }
+
+  private call<T>(op: Request['op'], ...args: unknown[]): Promise<T> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.next++;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (value: never) => void, reject });
+      this.worker.postMessage({ id, op, args } satisfies Request);
+    });
+  }
+
+  async transaction<T>(work: () => Promise<T>): Promise<T> {
+    if (this.depth > 0) return work();
+    await this.call('begin');
+    this.depth++;
+    try {
+      const result = await work();
+      await this.call('commit');
+      return result;
+    } catch (error) {
+      await this.call('rollback').catch(() => {});
+      throw error;
+    } finally {
+      this.depth--;
+    }
+  }
+
+  existing(keys: string[]): Promise<Map<string, Subscriber>> {
+    return this.call('existing', keys);
+  }
+
+  anyErased(): Promise<boolean> {
+    return this.call('anyErased');
+  }
+
+  erased(hashes: string[]): Promise<Set<string>> {
+    return this.call('erased', hashes);
+  }
+
+  write(inserts: WrittenRow[], updates: WrittenRow[], now: string): Promise<void> {
+    return this.call('write', inserts, updates, now);
+  }
+
+  insertNew(rows: WrittenRow[], now: string): Promise<boolean[]> {
+    return this.call('insertNew', packRows(rows), now);
+  }
+
+  prepareNew(rows: WrittenRow[], now: string): PreparedRows {
+    return { count: rows.length, packed: packRows(rows), now } as PreparedRows;
+  }
+
+  copyNew(rows: PreparedRows): { sent: Promise<void>; done: Promise<boolean> } {
+    const { packed, now } = rows as PreparedRows & { packed: PackedRows; now: string };
+    return { sent: Promise.resolve(), done: this.call('copyNew', packed, now) };
+  }
+
+  async close(): Promise<void> {
+    if (!this.failure) await this.call('close').catch(() => {});
+    await this.worker.terminate();
+  }
+}
+
+/**
+ * The writer thread's script, which the bundle holds beside the module that loads it. Run from the
+ * sources (the test runner), that is the bundle too: a worker runs JavaScript, and `npm test`
+ * builds before it tests.
+ */
+function workerFile(): string {
+  const beside = new URL('./sqlite-writer.js', import.meta.url);
+  if (import.meta.url.includes('/dist/bundle/')) return fileURLToPath(beside);
+  const built = fileURLToPath(new URL('../../../dist/bundle/sqlite-writer.js', import.meta.url));
+  if (!existsSync(built)) throw new Error(`${built} is missing: run npm run build`);
+  return built;
+}
