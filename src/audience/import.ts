@@ -37,11 +37,13 @@ export interface ImportResult {
  * Rows per transaction when the store writes while we read (PostgreSQL's server, a SQLite writer
  * thread). The transaction stays open while the batch is read, and one slice is written while the
  * next is read; at each commit that overlap stops (the writer waits for the first slice of the next
- * transaction, we wait for its last), which at 10,000 rows cost a fifth of a large import. Only
- * the slices in flight are held in memory, whatever the size. On SQLite that holds the write lock
- * for a few tenths of a second at a time, which another writer waits out (its busy timeout).
+ * transaction, we wait for its last), which at 10,000 rows cost a fifth of a large import, and at
+ * 50,000 still 4% on PostgreSQL. Only the slices in flight are held in memory, whatever the size.
+ * PostgreSQL locks only the rows written; SQLite's lock is the whole database, so its transactions
+ * are kept to a few tenths of a second, which another writer waits out (its busy timeout).
  */
-export const DEFAULT_BATCH = 50_000;
+export const POSTGRES_BATCH = 200_000;
+export const SQLITE_WRITER_BATCH = 50_000;
 /**
  * Rows per transaction on a SQLite store that writes on this thread: a batch is read before its
  * transaction opens, so that other processes get the write lock between batches, and it is kept
@@ -65,7 +67,7 @@ export async function importFile(store: SubscriberStore, file: string, options: 
   const result: ImportResult = { format: bound.format.name, imported: 0, updated: 0, unchanged: 0, rejected: [], applied: true };
   const mergeOptions = { resubscribe: options.resubscribe, tags: options.tags, source: `import:${bound.format.name}`, now: new Date().toISOString() };
   const holdWhileReading = store.pipelined;
-  const size = Math.max(1, options.batchSize ?? (holdWhileReading ? DEFAULT_BATCH : SQLITE_BATCH));
+  const size = Math.max(1, options.batchSize ?? (!holdWhileReading ? SQLITE_BATCH : store.kind === 'postgres' ? POSTGRES_BATCH : SQLITE_WRITER_BATCH));
   const slice = Math.min(size, SLICE);
   let read = 0;
   // What a slice leaves behind survives into V8's old generation, and would pile up past the memory goal.

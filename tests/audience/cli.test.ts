@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { runCli, type CliResult } from '../helpers.js';
 import { fixture, onEachDatabase, tempDir } from './databases.js';
-import { DEFAULT_BATCH, SQLITE_BATCH } from '../../src/audience/import.js';
+import { POSTGRES_BATCH, SQLITE_WRITER_BATCH } from '../../src/audience/import.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const bin = join(root, 'bin', 'digest.js');
@@ -144,8 +144,9 @@ onEachDatabase((target) => {
 
     test('an import killed mid-way leaves the store consistent, and rerunning it finishes without duplicates', async () => {
       const db = await target.fresh();
-      // Whole transactions only: a multiple of the batch size digest commits on this database.
-      const batch = target.kind === 'sqlite' ? SQLITE_BATCH : DEFAULT_BATCH;
+      // Whole transactions only: a multiple of the batch size the command commits on this database
+      // (on SQLite it writes on a thread of its own).
+      const batch = target.kind === 'sqlite' ? SQLITE_WRITER_BATCH : POSTGRES_BATCH;
       // Several batches, so that the kill lands mid-way.
       const total = Math.max(60_000, 3 * batch);
       const rows = Array.from({ length: total }, (_, i) => `k${i}@example.com,Name ${i}`);

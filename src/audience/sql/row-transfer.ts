@@ -1,4 +1,4 @@
-import type { WrittenRow } from './rows.js';
+import { sameSharedValues, type WrittenRow } from './rows.js';
 
 /**
  * Rows packed for a hand-over to another thread (src/audience/sql/sqlite-writer.ts): their text in
@@ -15,7 +15,7 @@ export interface PackedRows {
 
 const SEPARATOR = '\0';
 
-/** Where the values most rows share sit in a WrittenRow (international is in the flags). */
+/** The shared values (rows.ts) sent as text; international is in the flags. */
 const shared = [3, 5, 7, 8, 9, 10] as const;
 /** The nullable values: name, and the four of consent and withdrawal. */
 const nullable = [2, 7, 8, 9, 10] as const;
@@ -34,8 +34,7 @@ export function packRows(rows: readonly WrittenRow[]): PackedRows {
     let flag = row[6] ? INTERNATIONAL : 0;
     if (row[2] === null) flag |= isNull(0);
     values.push(row[0], row[1], row[2], row[4]);
-    // Spelt out rather than looped over `shared`: this runs for every row of an import.
-    if (before && row[3] === before[3] && row[5] === before[5] && row[7] === before[7] && row[8] === before[8] && row[9] === before[9] && row[10] === before[10]) {
+    if (before && sameSharedValues(row, before)) {
       flag |= SAME_AS_BEFORE;
       for (let i = 1; i < nullable.length; i++) if (row[nullable[i]!] === null) flag |= isNull(i);
     } else {

@@ -34,6 +34,19 @@ export const writtenColumns = [
 
 export type WrittenRow = [string, string, string | null, string, string, string, boolean, string | null, string | null, string | null, string | null];
 
+/**
+ * Where the values that most rows of one import share sit in a WrittenRow: status, attributes,
+ * international, consent and withdrawal. Rows mostly differ only in address, name and tags, so the
+ * bulk writers make the shared part once for a run of rows (sqlite-insert.ts, row-transfer.ts, the
+ * COPY text in postgres.ts).
+ */
+export const sharedValues = [3, 5, 6, 7, 8, 9, 10] as const;
+
+/** Whether two rows agree on sharedValues; spelt out, as it runs for every row of an import. */
+export function sameSharedValues(a: WrittenRow, b: WrittenRow): boolean {
+  return a[3] === b[3] && a[5] === b[5] && a[6] === b[6] && a[7] === b[7] && a[8] === b[8] && a[9] === b[9] && a[10] === b[10];
+}
+
 export function rowValues(subscriber: Subscriber, key: string): WrittenRow {
   return [
     subscriber.email,

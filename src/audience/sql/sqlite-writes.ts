@@ -68,14 +68,9 @@ export class SqliteWrites {
   /** Inserts all the rows, or, should any address be stored already, none (see Dialect.copyNew). */
   copyNew(rows: WrittenRow[], now: string): boolean {
     this.handle.exec('SAVEPOINT digest_copy');
-    let all = true;
+    let all: boolean;
     try {
-      for (const row of rows) {
-        if (!this.newRows.insert(row, now)) {
-          all = false;
-          break;
-        }
-      }
+      all = this.newRows.insertAll(rows, now);
     } catch (error) {
       this.handle.exec('ROLLBACK TO digest_copy');
       this.handle.exec('RELEASE digest_copy');
