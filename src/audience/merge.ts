@@ -33,7 +33,7 @@ export function mergeSubscriber(
         email: incoming.email,
         name: blankToNull(incoming.name),
         status,
-        tags: unique([...(incoming.tags ?? []), ...extraTags]),
+        tags: newTags(incoming.tags, extraTags),
         attributes: incoming.attributes ?? {},
         international: incoming.international,
         consentSource: given(incoming.consentSource, source),
@@ -76,6 +76,23 @@ function given<T>(value: T | null | undefined, fallback: T | null): T | null {
 
 function blankToNull(value: string | null | undefined): string | null {
   return value === undefined || value === null || value.trim() === '' ? null : value;
+}
+
+const noTags: string[] = Object.freeze([]) as unknown as string[];
+/** The tags made of a frozen array of incoming tags (parseTags gives the same one for the same cell). */
+const tagsMadeOf = new WeakMap<string[], string[]>();
+
+/** A new subscriber's tags: made once for each frozen array of incoming tags when nothing is added. */
+function newTags(incoming: string[] | undefined, extra: string[]): string[] {
+  if (extra.length > 0) return unique([...(incoming ?? []), ...extra]);
+  if (!incoming) return noTags;
+  if (!Object.isFrozen(incoming)) return unique(incoming);
+  let tags = tagsMadeOf.get(incoming);
+  if (!tags) {
+    tags = Object.freeze(unique(incoming)) as string[];
+    tagsMadeOf.set(incoming, tags);
+  }
+  return tags;
 }
 
 /** Trimmed, blanks dropped, each once in first-seen order. A loop for the usual handful, as it runs for every imported row. */

@@ -80,9 +80,27 @@ export function parseTime(value: string | undefined): string | undefined {
   return Number.isNaN(time) ? value : new Date(time).toISOString();
 }
 
-/** Tags as services write them: a JSON array, or a list separated by commas (Mailchimp quotes each: "a","b"). */
+/** Cells read lately, and their tags: a list repeats a few cells over and over. */
+const recentTags = new Map<string, string[]>();
+const RECENT_TAGS = 256;
+
+/**
+ * Tags as services write them: a JSON array, or a list separated by commas (Mailchimp quotes each:
+ * "a","b"). The same cell gives the same array, frozen, so that what is made of it (the merged
+ * tags, their JSON) can be made once (see merge.ts, sql/rows.ts).
+ */
 export function parseTags(value: string | undefined): string[] | undefined {
   if (!value) return undefined;
+  let tags = recentTags.get(value);
+  if (!tags) {
+    tags = Object.freeze(readTags(value)) as string[];
+    if (recentTags.size >= RECENT_TAGS) recentTags.clear();
+    recentTags.set(value, tags);
+  }
+  return tags;
+}
+
+function readTags(value: string): string[] {
   if (value.startsWith('[')) {
     try {
       const parsed: unknown = JSON.parse(value);

@@ -53,7 +53,7 @@ export function rowValues(subscriber: Subscriber, key: string): WrittenRow {
     key,
     subscriber.name,
     subscriber.status,
-    JSON.stringify(subscriber.tags),
+    tagsJson(subscriber.tags),
     // Most rows carry no attributes; '{}' without a call is one less thing per row of an import.
     isEmpty(subscriber.attributes) ? '{}' : JSON.stringify(subscriber.attributes),
     subscriber.international,
@@ -62,6 +62,19 @@ export function rowValues(subscriber: Subscriber, key: string): WrittenRow {
     subscriber.withdrawnAt,
     subscriber.withdrawnHow,
   ];
+}
+
+/** The JSON of frozen tag arrays, which many subscribers of an import share (see parseTags). */
+const jsonOfTags = new WeakMap<string[], string>();
+
+function tagsJson(tags: string[]): string {
+  if (!Object.isFrozen(tags)) return JSON.stringify(tags);
+  let json = jsonOfTags.get(tags);
+  if (json === undefined) {
+    json = JSON.stringify(tags);
+    jsonOfTags.set(tags, json);
+  }
+  return json;
 }
 
 function isEmpty(object: object): boolean {
