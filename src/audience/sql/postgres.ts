@@ -192,11 +192,12 @@ class PostgresStoreDialect implements Dialect {
     const copy = async (): Promise<boolean> => {
       const { client } = open;
       const { pieces } = rows as EncodedRows;
-      // Each copy has a savepoint to fall back to; the previous one (whose copy went in) is released
-      // in the same round trip.
-      await client.query(open.savepoint ? 'RELEASE SAVEPOINT digest_copy_new; SAVEPOINT digest_copy_new' : 'SAVEPOINT digest_copy_new');
+      // Each copy has a savepoint to fall back to; the previous one (whose copy went in) is
+      // released. Both go in the COPY's own query, which the server runs statement by statement
+      // before it asks for the rows: a round trip less per slice, which the server spent idle.
+      const savepoint = open.savepoint ? 'RELEASE SAVEPOINT digest_copy_new; SAVEPOINT digest_copy_new' : 'SAVEPOINT digest_copy_new';
       open.savepoint = true;
-      const stream = client.query(copyFrom(`COPY subscribers (${newRowColumns.join(', ')}) FROM STDIN`));
+      const stream = client.query(copyFrom(`${savepoint}; COPY subscribers (${newRowColumns.join(', ')}) FROM STDIN`));
       const done = finished(stream);
       done.catch(() => {});
       // Handed to the stream all at once (a batch is a few hundred KiB), which sends what the socket
