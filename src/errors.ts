@@ -30,3 +30,22 @@ export function locate(file?: string, line?: number): string {
 export function isUserError(error: unknown): error is UserError {
   return error instanceof UserError;
 }
+
+/**
+ * Failures that come from the machine rather than from digest, said as a user error: another
+ * process holding the database, a full disk. Anything else is left to be reported as a bug.
+ */
+export function explainFailure(error: unknown): UserError | undefined {
+  if (error instanceof UserError) return error;
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (typeof code !== 'string') return undefined;
+  const known: Record<string, [string, string]> = {
+    SQLITE_BUSY: ['the SQLite database is locked: another process has held its write lock for 15 seconds (an import or a send still running?); try again when it is done', 'database-busy'],
+    SQLITE_FULL: ['the disk holding the SQLite database is full; nothing of the unfinished transaction was kept', 'disk-full'],
+    ENOSPC: ['the disk is full', 'disk-full'],
+    SQLITE_READONLY: ['the SQLite database cannot be written (a read-only file or folder)', 'database-read-only'],
+    SQLITE_CORRUPT: ['the SQLite database file is damaged (SQLite reports it malformed)', 'database-damaged'],
+  };
+  const match = known[code] ?? known[code.replace(/_[A-Z]+$/, '')];
+  return match ? new UserError(match[0], { code: match[1], cause: error }) : undefined;
+}

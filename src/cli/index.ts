@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { isUserError } from '../errors.js';
+import { explainFailure } from '../errors.js';
 import { registerArchive } from './archive.js';
 import { registerBuild } from './build.js';
 import { registerCheck } from './check.js';
@@ -40,9 +40,10 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode;
     const debug = program.opts().debug || argv.includes('--debug');
-    if (isUserError(error)) {
-      process.stderr.write(`digest: ${error.located}\n`);
-      if (debug) process.stderr.write(`${error.stack}\n`);
+    const explained = explainFailure(error);
+    if (explained) {
+      process.stderr.write(`digest: ${explained.located}\n`);
+      if (debug) process.stderr.write(`${explained === error ? explained.stack : (error as Error).stack}\n`);
       return 1;
     }
     // A bug in digest: keep the stack, it is what a bug report needs.

@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { isUserError } from '../errors.js';
+import { explainFailure } from '../errors.js';
 import { paint, printJson, shortPath } from './report.js';
 
 interface CommonFlags {
@@ -241,8 +241,9 @@ async function run(flags: CommonFlags, work: (json: JsonOutput) => Promise<void>
   try {
     await work(json);
   } catch (error) {
-    if (json.on && !printed && isUserError(error)) {
-      printJson({ error: { code: error.code, message: error.message, ...(error.file ? { file: error.file } : {}), ...(error.line ? { line: error.line } : {}) } });
+    const explained = explainFailure(error);
+    if (json.on && !printed && explained) {
+      printJson({ error: { code: explained.code, message: explained.message, ...(explained.file ? { file: explained.file } : {}), ...(explained.line ? { line: explained.line } : {}) } });
     }
     throw error;
   }
