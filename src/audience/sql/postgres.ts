@@ -3,6 +3,7 @@ import { finished } from 'node:stream/promises';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { PipelinedCopy } from './pipelined-copy.js';
 import { UserError } from '../../errors.js';
 import type { Subscriber } from '../store.js';
 import type { Dialect, PreparedRows } from './dialect.js';
@@ -185,42 +186,28 @@ class PostgresStoreDialect implements Dialect {
   copyNew(rows: PreparedRows): { sent: Promise<void>; done: Promise<boolean> } {
     const open = this.open;
     if (!open) throw new Error('copyNew runs inside a transaction');
-    let sent = () => {};
-    const onSent = new Promise<void>((resolve) => {
-      sent = resolve;
-    });
-    const copy = async (): Promise<boolean> => {
-      const { client } = open;
-      const { pieces } = rows as EncodedRows;
-      // Each copy has a savepoint to fall back to; the previous one (whose copy went in) is
-      // released. Both go in the COPY's own query, which the server runs statement by statement
-      // before it asks for the rows: a round trip less per slice, which the server spent idle.
-      const savepoint = open.savepoint ? 'RELEASE SAVEPOINT digest_copy_new; SAVEPOINT digest_copy_new' : 'SAVEPOINT digest_copy_new';
-      open.savepoint = true;
-      const stream = client.query(copyFrom(`${savepoint}; COPY subscribers (${newRowColumns.join(', ')}) FROM STDIN`));
-      const done = finished(stream);
-      done.catch(() => {});
-      // Handed to the stream all at once (a batch is a few hundred KiB), which sends what the socket
-      // takes; `sent` waits for the first piece to go, the copy having begun, and the rest follow
-      // whenever the caller's reading lets the event loop run.
-      const first = new Promise<void>((resolve) => stream.write(pieces[0] ?? Buffer.alloc(0), () => resolve()));
-      for (const piece of pieces.slice(1)) stream.write(piece);
-      stream.end();
-      await Promise.race([first, done]).catch(() => {});
-      sent();
-      await done;
-      return true;
-    };
-    const done = copy().catch(async (error: unknown) => {
-      sent();
-      // A stored address (unique_violation), or another writer's uncommitted row we deadlocked on:
-      // either way nothing of this copy is left, and the caller merges these rows the general way.
-      const code = (error as { code?: string }).code;
-      if (code !== '23505' && code !== '40P01') throw error;
-      await open.client.query('ROLLBACK TO SAVEPOINT digest_copy_new');
-      return false;
-    });
-    return { sent: onSent, done };
+    const { client } = open;
+    const { pieces } = rows as EncodedRows;
+    // Each copy has a savepoint to fall back to; the previous one (whose copy went in) is released.
+    // Both go in the COPY's own query, and the rows with it (PipelinedCopy): the server needs no
+    // answer from us before it writes them, so the caller reads on at once.
+    const savepoint = open.savepoint ? 'RELEASE SAVEPOINT digest_copy_new; SAVEPOINT digest_copy_new' : 'SAVEPOINT digest_copy_new';
+    open.savepoint = true;
+    const copy = new PipelinedCopy(`${savepoint}; COPY subscribers (${newRowColumns.join(', ')}) FROM STDIN`, pieces);
+    client.query(copy as never);
+    const done = copy.done.then(
+      () => true,
+      async (error: unknown) => {
+        // A stored address (unique_violation), or another writer's uncommitted row we deadlocked
+        // on: either way nothing of this copy is left, and the caller merges these rows the
+        // general way.
+        const code = (error as { code?: string }).code;
+        if (code !== '23505' && code !== '40P01') throw error;
+        await client.query('ROLLBACK TO SAVEPOINT digest_copy_new');
+        return false;
+      },
+    );
+    return { sent: Promise.resolve(), done };
   }
 
   hasTag(tag: string) {
