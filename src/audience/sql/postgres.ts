@@ -8,7 +8,7 @@ import { UserError } from '../../errors.js';
 import type { Subscriber } from '../store.js';
 import type { Dialect, PreparedRows } from './dialect.js';
 import { appliedStatement, ledgerStatement, pendingMigrations, recordStatement } from './migrations.js';
-import { sameSharedValues, sharedValues, subscriberFromRow, writtenColumns, type WrittenRow } from './rows.js';
+import { ownValues, sameSharedValues, sharedValues, subscriberFromRow, writtenColumns, type WrittenRow } from './rows.js';
 import type { Database, SubscribersTable } from './schema.js';
 
 /** The first key of the advisory lock that serialises migrations; the second is the schema's hash. */
@@ -254,7 +254,7 @@ function encodeRows(groups: CopyGroup[]): Buffer[] {
 }
 
 /** The columns of encodeNewRows: the row's own values first, then those it may share with the rows before it. */
-const newRowColumns = [...[0, 1, 2, 4].map((index) => writtenColumns[index]!), ...sharedValues.map((index) => writtenColumns[index]!), 'created_at', 'updated_at'];
+const newRowColumns: string[] = [...[...ownValues, ...sharedValues].map((index) => writtenColumns[index]!), 'created_at', 'updated_at'];
 
 /**
  * New rows as COPY's text, like encodeRows, with the columns in newRowColumns' order: the text of

@@ -33,7 +33,7 @@ export function packRows(rows: readonly WrittenRow[]): PackedRows {
     const row = rows[at]!;
     let flag = row[6] ? INTERNATIONAL : 0;
     if (row[2] === null) flag |= isNull(0);
-    values.push(row[0], row[1], row[2], row[4]);
+    values.push(row[0], row[1], row[2], row[4]); // ownValues, spelt out: this runs for every row
     if (before && sameSharedValues(row, before)) {
       flag |= SAME_AS_BEFORE;
       for (let i = 1; i < nullable.length; i++) if (row[nullable[i]!] === null) flag |= isNull(i);

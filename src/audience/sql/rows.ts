@@ -41,6 +41,8 @@ export type WrittenRow = [string, string, string | null, string, string, string,
  * COPY text in postgres.ts).
  */
 export const sharedValues = [3, 5, 6, 7, 8, 9, 10] as const;
+/** The rest, each row's own: address, key, name and tags. */
+export const ownValues = [0, 1, 2, 4] as const;
 
 /** Whether two rows agree on sharedValues; spelt out, as it runs for every row of an import. */
 export function sameSharedValues(a: WrittenRow, b: WrittenRow): boolean {

@@ -1,9 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import { sameSharedValues, sharedValues as shared, writtenColumns, type WrittenRow } from './rows.js';
+import { ownValues as own, sameSharedValues, sharedValues as shared, writtenColumns, type WrittenRow } from './rows.js';
 
 const columns = [...writtenColumns, 'created_at', 'updated_at'];
-/** Bound per row: email, email_key, name, tags. */
-const own = [0, 1, 2, 4] as const;
 /** Statements kept for combinations of shared values: an import has one or a few. */
 const MAX_STATEMENTS = 8;
 /** Rows of combinations beyond those, after which a store stops looking (a file where every row differs). */
