@@ -14,7 +14,7 @@ export interface ImportOptions {
   strict?: boolean;
   /** Rows per transaction. */
   batchSize?: number;
-  /** Called after each batch with the number of rows read so far. */
+  /** Called after each slice (a few thousand rows) with the number of rows read so far. */
   onProgress?: (rows: number) => void;
 }
 
@@ -136,6 +136,7 @@ export async function importFile(store: SubscriberStore, file: string, options: 
       for (let taken = 0; taken < size; ) {
         const next = await readSlice(Math.min(slice, size - taken));
         heap.check();
+        options.onProgress?.(read);
         if (next.inputs.length === 0) return;
         lines.push(next.lines);
         taken += next.inputs.length;
@@ -157,7 +158,6 @@ export async function importFile(store: SubscriberStore, file: string, options: 
       });
     });
     result.rejected.push(...erased);
-    options.onProgress?.(read);
   };
 
   const run = async () => {

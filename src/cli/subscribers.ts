@@ -265,13 +265,20 @@ async function* textLines(subscribers: AsyncIterable<{ email: string; status: st
   }
 }
 
-/** A count on a terminal; nothing when output is logged (CI, pipes), where a final line is enough. */
+/**
+ * A count on a terminal, redrawn at most ten times a second; nothing when output is logged (CI,
+ * pipes), where a final line is enough.
+ */
 function progressReporter() {
   const live = Boolean(process.stderr.isTTY) && !process.env.CI;
   let shown = false;
+  let drawn = 0;
   return {
     update: (rows: number) => {
       if (!live) return;
+      const now = Date.now();
+      if (now - drawn < 100) return;
+      drawn = now;
       shown = true;
       process.stderr.write(`\r${rows.toLocaleString('en')} rows read…`);
     },

@@ -1,3 +1,5 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { project, SECRET } from '../delivery/project.js';
@@ -29,5 +31,23 @@ describe('digest send at a terminal', () => {
     expect(result.output.lastIndexOf('100% |')).toBeLessThan(result.output.indexOf('3 sent now'));
     expect(result.output.match(/ 0% \|/g)).toHaveLength(1);
     expect(sink.received.map((message) => message.recipient).sort()).toEqual(['ana@example.org', 'bo@example.org', 'cy@example.org']);
+  }, 30_000);
+});
+
+describe('digest subscribers import at a terminal', () => {
+  it('counts the rows read as it goes, and clears the count before its summary', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'digest-import-tty-'));
+    const rows = Array.from({ length: 120_000 }, (_, i) => `r${i}@example.com,Reader ${i}`);
+    writeFileSync(join(root, 'list.csv'), `email,name\n${rows.join('\n')}\n`);
+    const result = await onTerminal(['subscribers', 'import', 'list.csv', '--db', `sqlite:${join(root, 'digest.db')}`], { cwd: root }).finally(() =>
+      rmSync(root, { recursive: true, force: true }),
+    );
+    expect(result.code).toBe(0);
+    const counts = [...result.output.matchAll(/\r([\d,]+) rows read…/g)].map((match) => Number(match[1]!.replaceAll(',', '')));
+    expect(counts.length).toBeGreaterThan(0);
+    expect(counts).toEqual([...counts].sort((a, b) => a - b));
+    expect(counts.at(-1)).toBeLessThanOrEqual(120_000);
+    expect(result.output.lastIndexOf('rows read…')).toBeLessThan(result.output.indexOf('\r\x1b[K'));
+    expect(result.output).toContain('120000 new, 0 updated, 0 unchanged, 0 rejected');
   }, 30_000);
 });
