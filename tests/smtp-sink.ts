@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
+import { afterAll, beforeAll } from 'vitest';
 
 /** What the sink does with one message, by recipient and how many times that recipient was tried. */
 export type Behaviour = (recipient: string, attempt: number) => 'accept' | 'drop' | { code: number; message: string } | Promise<'accept'>;
@@ -15,6 +16,16 @@ export interface Received {
  * A real SMTP server on 127.0.0.1 that keeps what it accepts and can misbehave on purpose:
  * greylist (451), bounce (550 5.1.1), drop the connection in the middle of DATA.
  */
+/** A sink started before a suite's tests and closed after them; the suite reads it through the getter. */
+export function sinkForSuite(options?: Parameters<typeof startSink>[0]): () => Awaited<ReturnType<typeof startSink>> {
+  let sink: Awaited<ReturnType<typeof startSink>> | undefined;
+  beforeAll(async () => {
+    sink = await startSink(options);
+  });
+  afterAll(() => sink?.close());
+  return () => sink!;
+}
+
 export async function startSink(options: { behaviour?: Behaviour; smtputf8?: boolean; auth?: { user: string; pass: string } } = {}) {
   const received: Received[] = [];
   const attempts = new Map<string, number>();

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { UserError } from '../errors.js';
+import { WorkerRequests } from '../worker-requests.js';
 import type { Diagnostic } from '../issue/diagnostic.js';
 
 interface MjmlResult {
@@ -48,45 +49,24 @@ parentPort.on('message', async ({ id, mjml, options }) => {
   try {
     const result = await mjml2html(mjml, options);
     const errors = result.errors.map(({ line, message, tagName }) => ({ line, message, tagName }));
-    parentPort.postMessage({ id, html: result.html, errors });
+    parentPort.postMessage({ id, result: { html: result.html, errors } });
   } catch (error) {
-    parentPort.postMessage({ id, failure: String((error && error.stack) || error) });
+    parentPort.postMessage({ id, error: { message: String((error && error.stack) || error) } });
   }
 });
 `;
 
 class MjmlWorker {
   private readonly worker = new Worker(workerSource, { eval: true, workerData: { from: import.meta.url } });
-  private readonly pending = new Map<number, { resolve: (result: MjmlResult) => void; reject: (error: Error) => void }>();
-  private next = 0;
-
-  constructor() {
-    this.worker.on('message', (message: { id: number; html?: string; errors?: MjmlResult['errors']; failure?: string }) => {
-      const request = this.pending.get(message.id);
-      this.pending.delete(message.id);
-      if (!this.pending.size) this.worker.unref();
-      if (message.failure !== undefined) request?.reject(new Error(message.failure));
-      else request?.resolve({ html: message.html!, errors: message.errors! });
-    });
-    this.worker.on('error', (error) => {
-      for (const request of this.pending.values()) request.reject(error);
-      this.pending.clear();
-    });
-    // An idle worker must not keep the process alive; one with work in hand must.
-    this.worker.unref();
-  }
+  // An idle worker must not keep the process alive; one with work in hand must.
+  private readonly requests = new WorkerRequests(this.worker, { name: 'the MJML worker', unrefWhenIdle: true });
 
   async terminate(): Promise<void> {
     await this.worker.terminate();
   }
 
   compile(mjml: string): Promise<MjmlResult> {
-    const id = this.next++;
-    this.worker.ref();
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ id, mjml, options });
-    });
+    return this.requests.send({ mjml, options });
   }
 }
 

@@ -1,36 +1,32 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { project, SECRET } from '../delivery/project.js';
 import { onTerminal } from '../pty.js';
-import { startSink } from '../smtp-sink.js';
+import { sinkForSuite } from '../smtp-sink.js';
 
 /** `digest send` on a real terminal, through tests/pty.ts. */
 describe('digest send at a terminal', () => {
-  let sink: Awaited<ReturnType<typeof startSink>>;
-  beforeAll(async () => {
-    sink = await startSink();
-  });
-  afterAll(() => sink.close());
+  const sink = sinkForSuite();
 
   it('asks before sending, and sends nothing when the answer is no', async () => {
     const root = project();
-    const result = await onTerminal(['send', 'issues/week.md', '--to', 'readers.csv', '--db', `sqlite:${join(root, 'digest.db')}`, '--smtp', sink.url], { cwd: root, env: { DIGEST_SECRET: SECRET }, answers: [['[y/N]', 'n']] });
-    expect(result.output).toContain(`Send "Bridge reopens; budget vote Tuesday" to 3 readers via smtp://127.0.0.1:${sink.port}? [y/N]`);
+    const result = await onTerminal(['send', 'issues/week.md', '--to', 'readers.csv', '--db', `sqlite:${join(root, 'digest.db')}`, '--smtp', sink().url], { cwd: root, env: { DIGEST_SECRET: SECRET }, answers: [['[y/N]', 'n']] });
+    expect(result.output).toContain(`Send "Bridge reopens; budget vote Tuesday" to 3 readers via smtp://127.0.0.1:${sink().port}? [y/N]`);
     expect(result.output).toContain('not sent: week');
-    expect(sink.received).toHaveLength(0);
+    expect(sink().received).toHaveLength(0);
   }, 30_000);
 
   it('sends once the answer is yes, with a progress bar', async () => {
     const root = project();
-    const result = await onTerminal(['send', 'issues/week.md', '--to', 'readers.csv', '--db', `sqlite:${join(root, 'digest.db')}`, '--smtp', sink.url], { cwd: root, env: { DIGEST_SECRET: SECRET }, answers: [['[y/N]', 'y']] });
+    const result = await onTerminal(['send', 'issues/week.md', '--to', 'readers.csv', '--db', `sqlite:${join(root, 'digest.db')}`, '--smtp', sink().url], { cwd: root, env: { DIGEST_SECRET: SECRET }, answers: [['[y/N]', 'y']] });
     expect(result.code).toBe(0);
     expect(result.output).toMatch(/100% \| 3\/3 \| 3 sent, 0 failed, 0 deferred/);
     // One bar, finished before the summary line.
     expect(result.output.lastIndexOf('100% |')).toBeLessThan(result.output.indexOf('3 sent now'));
     expect(result.output.match(/ 0% \|/g)).toHaveLength(1);
-    expect(sink.received.map((message) => message.recipient).sort()).toEqual(['ana@example.org', 'bo@example.org', 'cy@example.org']);
+    expect(sink().received.map((message) => message.recipient).sort()).toEqual(['ana@example.org', 'bo@example.org', 'cy@example.org']);
   }, 30_000);
 });
 

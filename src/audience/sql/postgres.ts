@@ -233,39 +233,57 @@ interface EncodedRows extends PreparedRows {
   pieces: Buffer[];
 }
 
-/** Rows in COPY's text format, as Buffers: outside V8's heap, so holding them costs the collector nothing. */
+/**
+ * COPY's text gathered line by line into pieces of about COPY_CHUNK, as Buffers: outside V8's heap,
+ * so holding them costs the collector nothing. Lines are joined once a piece is full, not appended
+ * value by value: every `+=` on a long text is another object for the collector.
+ */
+class CopyPieces {
+  readonly pieces: Buffer[] = [];
+  private lines: string[] = [];
+  private size = 0;
+
+  add(line: string): void {
+    this.lines.push(line);
+    this.size += line.length;
+    if (this.size >= COPY_CHUNK) this.flush();
+  }
+
+  finish(): Buffer[] {
+    this.flush();
+    return this.pieces;
+  }
+
+  private flush(): void {
+    if (this.lines.length === 0) return;
+    this.pieces.push(Buffer.from(this.lines.join('')));
+    this.lines = [];
+    this.size = 0;
+  }
+}
+
+/** Rows in COPY's text format, each framed by its group's `before` and `after`. */
 function encodeRows(groups: CopyGroup[]): Buffer[] {
-  const pieces: Buffer[] = [];
-  let chunk = '';
+  const pieces = new CopyPieces();
   for (const { rows, before = '', after = '' } of groups) {
     for (const row of rows) {
-      chunk += before;
-      chunk += copyText(row[0]);
-      for (let index = 1; index < row.length; index++) chunk += `\t${copyText(row[index] as WrittenRow[number])}`;
-      chunk += `${after}\n`;
-      if (chunk.length >= COPY_CHUNK) {
-        pieces.push(Buffer.from(chunk));
-        chunk = '';
-      }
+      let line = before + copyText(row[0]);
+      for (let index = 1; index < row.length; index++) line += `\t${copyText(row[index] as WrittenRow[number])}`;
+      pieces.add(`${line}${after}\n`);
     }
   }
-  if (chunk) pieces.push(Buffer.from(chunk));
-  return pieces;
+  return pieces.finish();
 }
 
 /** The columns of encodeNewRows: the row's own values first, then those it may share with the rows before it. */
 const newRowColumns: string[] = [...[...ownValues, ...sharedValues].map((index) => writtenColumns[index]!), 'created_at', 'updated_at'];
 
 /**
- * New rows as COPY's text, like encodeRows, with the columns in newRowColumns' order: the text of
- * the shared values is made once for each run of rows that agree on them, and the rest of a row is
- * four values. (Built line by line and joined, not appended value by value: every `+=` on a long
- * text is another object for the collector.)
+ * New rows as COPY's text, with the columns in newRowColumns' order: the text of the shared values
+ * is made once for each run of rows that agree on them, and the rest of a row is four values.
  */
 function encodeNewRows(rows: WrittenRow[], stamp: string): Buffer[] {
-  const pieces: Buffer[] = [];
-  let lines: string[] = [];
-  let size = 0;
+  const pieces = new CopyPieces();
   let shared = '';
   let before: WrittenRow | undefined;
   for (const row of rows) {
@@ -275,17 +293,9 @@ function encodeNewRows(rows: WrittenRow[], stamp: string): Buffer[] {
       shared += `\t${stamp}\t${stamp}\n`;
     }
     before = row;
-    const line = `${copyText(row[0])}\t${copyText(row[1])}\t${copyText(row[2])}\t${copyText(row[4])}${shared}`;
-    lines.push(line);
-    size += line.length;
-    if (size >= COPY_CHUNK) {
-      pieces.push(Buffer.from(lines.join('')));
-      lines = [];
-      size = 0;
-    }
+    pieces.add(`${copyText(row[0])}\t${copyText(row[1])}\t${copyText(row[2])}\t${copyText(row[4])}${shared}`);
   }
-  if (lines.length > 0) pieces.push(Buffer.from(lines.join('')));
-  return pieces;
+  return pieces.finish();
 }
 
 /** Streams rows to COPY … FROM STDIN, waiting whenever the socket is full. */

@@ -16,8 +16,7 @@ const BLOCK = 50;
 interface SharedStatements {
   one: BetterSqlite3.Statement;
   block?: BetterSqlite3.Statement;
-  /** The statements' text up to VALUES, and one row's values, to make `block` when first needed. */
-  head: string;
+  /** One row's values, to make `block` when first needed. */
   tuple: string;
 }
 
@@ -70,7 +69,7 @@ export class NewRowInserts {
           values[4 * index + 2] = row[2];
           values[4 * index + 3] = row[4];
         }
-        statements.block ??= this.handle.prepare(`${statements.head} VALUES ${Array<string>(BLOCK).fill(statements.tuple).join(', ')} ${CONFLICT}`);
+        statements.block ??= this.handle.prepare(`${HEAD} VALUES ${Array<string>(BLOCK).fill(statements.tuple).join(', ')} ${CONFLICT}`);
         if (statements.block.run(values).changes !== BLOCK) return false;
         at = end;
         continue;
@@ -97,7 +96,7 @@ export class NewRowInserts {
         return literal(index < row.length ? row[index]! : now);
       });
       const tuple = `(${values.join(', ')})`;
-      statements = { one: this.handle.prepare(`${HEAD} VALUES ${tuple} ${CONFLICT}`), head: HEAD, tuple };
+      statements = { one: this.handle.prepare(`${HEAD} VALUES ${tuple} ${CONFLICT}`), tuple };
       this.byShared.set(key, statements);
     }
     this.last = { row, now, statements };

@@ -4,6 +4,7 @@
  * error. Bundled as dist/bundle/sqlite-writer.js.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import type { WorkerReply as Reply } from '../../worker-requests.js';
 import { HeapCeiling } from '../../heap.js';
 import { unpackRows, type PackedRows } from './row-transfer.js';
 import type { WrittenRow } from './rows.js';
@@ -15,7 +16,6 @@ export interface Request {
   op: keyof typeof operations;
   args: unknown[];
 }
-export type Reply = { id: number; result: unknown } | { id: number; error: { message: string; code?: string } };
 
 const handle = openHandle((workerData as { file: string }).file);
 // What this thread holds at a time is a slice or two of rows (under 10 MB alive, code included);

@@ -5,7 +5,8 @@ import type { Subscriber } from '../store.js';
 import type { BulkWriter, PreparedRows } from './dialect.js';
 import { packRows, type PackedRows } from './row-transfer.js';
 import type { WrittenRow } from './rows.js';
-import type { Reply, Request } from './sqlite-writer-worker.js';
+import { WorkerRequests } from '../../worker-requests.js';
+import type { Request } from './sqlite-writer-worker.js';
 
 /**
  * An import's writes to SQLite, made by a thread of their own. SQLite's work on a large import
@@ -17,36 +18,17 @@ import type { Reply, Request } from './sqlite-writer-worker.js';
  */
 export class SqliteWriter implements BulkWriter {
   private readonly worker: Worker;
-  private readonly pending = new Map<number, { resolve: (value: never) => void; reject: (error: Error) => void }>();
-  private next = 0;
+  private readonly requests: WorkerRequests;
   private depth = 0;
-  private failure?: Error;
 
   constructor(file: string) {
     // Its heap holds a slice or two of rows at a time; small generations keep its memory small.
     this.worker = new Worker(workerFile(), { workerData: { file }, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
-    this.worker.on('message', (reply: Reply) => {
-      const waiting = this.pending.get(reply.id);
-      this.pending.delete(reply.id);
-      if ('error' in reply) waiting?.reject(Object.assign(new Error(reply.error.message), { code: reply.error.code }));
-      else waiting?.resolve(reply.result as never);
-    });
-    const stop = (error: Error) => {
-      this.failure ??= error;
-      for (const waiting of this.pending.values()) waiting.reject(this.failure);
-      this.pending.clear();
-    };
-    this.worker.on('error', stop);
-    this.worker.on('exit', (code) => stop(new Error(`the SQLite writer thread stopped (exit code ${code})`)));
+    this.requests = new WorkerRequests(this.worker, { name: 'the SQLite writer thread' });
   }
 
   private call<T>(op: Request['op'], ...args: unknown[]): Promise<T> {
-    if (this.failure) return Promise.reject(this.failure);
-    const id = this.next++;
-    return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (value: never) => void, reject });
-      this.worker.postMessage({ id, op, args } satisfies Request);
-    });
+    return this.requests.send({ op, args });
   }
 
   async transaction<T>(work: () => Promise<T>): Promise<T> {
@@ -95,7 +77,7 @@ export class SqliteWriter implements BulkWriter {
   }
 
   async close(): Promise<void> {
-    if (!this.failure) await this.call('close').catch(() => {});
+    if (!this.requests.failure) await this.call('close').catch(() => {});
     await this.worker.terminate();
   }
 }
