@@ -34,11 +34,13 @@ export async function main(argv: string[]): Promise<number> {
   registerArchive(program);
   registerServe(program);
 
+  process.stdout.on('error', stopOnClosedPipe);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode;
+    if (isClosedPipe(error)) return CLOSED_PIPE;
     const debug = program.opts().debug || argv.includes('--debug');
     const explained = explainFailure(error);
     if (explained) {
@@ -50,4 +52,18 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`digest: internal error: ${(error as Error)?.stack ?? String(error)}\n`);
     return 70;
   }
+}
+
+/**
+ * The status of a process whose reader went away (`digest subscribers export | head`): what a
+ * native tool killed by SIGPIPE ends with (128 + 13). Node ignores that signal, and writing on would
+ * raise an error per write, so digest stops the same way, silently: the reader asked for no more.
+ */
+const CLOSED_PIPE = 141;
+
+const isClosedPipe = (error: unknown) => (error as NodeJS.ErrnoException | undefined)?.code === 'EPIPE';
+
+function stopOnClosedPipe(error: Error): void {
+  if (!isClosedPipe(error)) throw error;
+  process.exit(CLOSED_PIPE);
 }
