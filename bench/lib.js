@@ -68,10 +68,11 @@ export async function compareCalls(runs, ours, baseline, warmup = 3) {
  * One row of the table. `higherIsBetter` flips the ratio for throughputs. `target` is the largest
  * (or, for throughputs, smallest) acceptable ratio. Where the goal is not a ratio (a rate, a
  * latency), `goal` says what it is and `met` whether it was reached; the ratio is then shown for
- * information.
+ * information. A row with `judged: false` is shown for comparison only, with no target.
  */
-export function row({ figure, unit, ours, baseline, baselineName, target, higherIsBetter = false, note = '', goal, met }) {
+export function row({ figure, unit, ours, baseline, baselineName, target, higherIsBetter = false, note = '', goal, met, judged = true }) {
   const ratio = baseline ? ours.median / baseline.median : undefined;
   const ratioMet = ratio === undefined ? undefined : higherIsBetter ? ratio >= target : ratio <= target;
-  return { figure, unit, ours, baseline, baselineName, ratio, target, higherIsBetter, met: met ?? ratioMet, note, goal };
+  if (!judged) return { figure, unit, ours, baseline, baselineName, ratio, higherIsBetter, judged, note, goal: 'not judged' };
+  return { figure, unit, ours, baseline, baselineName, ratio, target, higherIsBetter, judged, met: met ?? ratioMet, note, goal };
 }

@@ -15,7 +15,7 @@ for (const suite of suites) {
 
 const digits = (unit) => (unit === 's' ? 3 : unit === 'msg/s' || unit === 'req/s' || unit === 'MB' ? 0 : 1);
 const fmt = (s, unit) => `${s.median.toFixed(digits(unit))} ${unit} (${s.min.toFixed(digits(unit))}–${s.max.toFixed(digits(unit))})`;
-const verdict = (r) => (r.met ? 'yes' : '**no**');
+const verdict = (r) => (r.judged === false ? '—' : r.met ? 'yes' : '**no**');
 const lines = [
   '| figure | digest: median (min–max) | baseline in the same run | baseline: median (min–max) | ratio | target | met |',
   '| --- | --- | --- | --- | --- | --- | --- |',
