@@ -59,6 +59,12 @@ export async function run({ quick, rows: count = quick ? 20_000 : 1_000_000, run
         return name;
       };
       try {
+        // What the server alone needs for digest's rows: the rows of one digest import, dumped as
+        // COPY's text, streamed back from a file into an empty table (the client does nothing but read).
+        const dump = join(dir, 'subscribers.copy');
+        const scratch = withSchema(pgUrl, schema());
+        timeChild([process.execPath, bin, 'subscribers', 'import', file, '--db', scratch, '--json']);
+        timeChild([process.execPath, self, '--dump', scratch, dump]);
         const postgres = compare(runs, {
           ours: () => [process.execPath, bin, 'subscribers', 'import', file, '--db', withSchema(pgUrl, schema()), '--json'],
           narrow: () => [process.execPath, self, '--baseline', 'postgres', file, pgUrl, schema()],
@@ -66,6 +72,11 @@ export async function run({ quick, rows: count = quick ? 20_000 : 1_000_000, run
             const name = schema();
             prepareDigestTable(withSchema(pgUrl, name));
             return [process.execPath, self, '--baseline', 'postgres-same', file, pgUrl, name];
+          },
+          server: () => {
+            const name = schema();
+            prepareDigestTable(withSchema(pgUrl, name));
+            return [process.execPath, self, '--baseline', 'postgres-server', dump, pgUrl, name];
           },
         });
         rows.push(...judge('same into PostgreSQL', postgres, 'COPY in 64 KiB chunks'));
@@ -86,7 +97,10 @@ export async function run({ quick, rows: count = quick ? 20_000 : 1_000_000, run
  * table of three, is shown beside it: the difference between the two is what storing a whole
  * subscriber costs the database, whoever writes it.
  */
-function judge(figure, { ours, narrow, same, memory }, how) {
+function judge(figure, { ours, narrow, same, server, memory }, how) {
+  const alone = server
+    ? `; the server alone, given digest's rows as COPY text from a file, takes ${server.median.toFixed(2)} s (${(server.median / narrow.median).toFixed(2)}× this baseline)`
+    : '';
   return [
     row({
       figure,
@@ -104,7 +118,7 @@ function judge(figure, { ours, narrow, same, memory }, how) {
       baseline: narrow,
       baselineName: `csv-parse + ${how}: the file's three columns into a table of three`,
       judged: false,
-      note: 'for comparison, not judged: the same rows as email, name and tags alone',
+      note: `for comparison, not judged: the same rows as email, name and tags alone${alone}`,
     }),
   ];
 }
@@ -253,11 +267,15 @@ function subscriberRow([email, name, tags], now) {
   return [address, address.toLowerCase(), name || null, 'subscribed', list, '{}', false, 'import:csv', now, null, null, now, now];
 }
 
-/** csv-parse + better-sqlite3: every subscriber into digest's own table, one row a statement, 10,000-row transactions. */
+/**
+ * csv-parse + better-sqlite3: every subscriber into digest's own table, one row a statement,
+ * 10,000-row transactions, with the settings digest's database has (WAL, synchronous NORMAL).
+ */
 async function sqliteSameBaseline(file, dbFile) {
   const { default: Database } = await import('better-sqlite3');
   const db = new Database(dbFile);
   db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
   const insert = db.prepare(
     'INSERT INTO subscribers (email, email_key, name, status, tags, attributes, international, consent_source, consent_at, withdrawn_at, withdrawn_how, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
   );
@@ -312,13 +330,42 @@ async function postgresSameBaseline(file, url, schema) {
   }
 }
 
+/** The subscribers of a digest database as COPY's text, into a file: what postgresServer feeds back. */
+async function dumpSubscribers(url, out) {
+  const { to } = await import('pg-copy-streams');
+  const { pipeline } = await import('node:stream/promises');
+  const { createWriteStream } = await import('node:fs');
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await pipeline(client.query(to('COPY subscribers TO STDOUT')), createWriteStream(out));
+  } finally {
+    await client.end();
+  }
+}
+
+/** COPY … FROM STDIN of a file already in COPY's text, in 64 KiB chunks: the server's own share of an import. */
+async function postgresServer(dump, url, schema) {
+  const { from } = await import('pg-copy-streams');
+  const { pipeline } = await import('node:stream/promises');
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await pipeline(createReadStream(dump, { highWaterMark: 65_536 }), client.query(from(`COPY ${schema}.subscribers FROM STDIN`)));
+  } finally {
+    await client.end();
+  }
+}
+
 if (process.argv[1] && pathToFileURL(process.argv[1]).href === import.meta.url) {
   const [flag, kind, ...rest] = process.argv.slice(2);
-  if (flag === '--baseline') {
+  if (flag === '--dump') await dumpSubscribers(kind, process.argv[4]);
+  else if (flag === '--baseline') {
     if (kind === 'sqlite') await sqliteBaseline(rest[0], rest[1]);
     else if (kind === 'postgres') await postgresBaseline(rest[0], rest[1], rest[2]);
     else if (kind === 'sqlite-same') await sqliteSameBaseline(rest[0], rest[1]);
     else if (kind === 'postgres-same') await postgresSameBaseline(rest[0], rest[1], rest[2]);
+    else if (kind === 'postgres-server') await postgresServer(rest[0], rest[1], rest[2]);
     else throw new Error(`unknown baseline ${kind}`);
   } else {
     const count = Number(process.argv[2] ?? 200_000);
@@ -327,5 +374,6 @@ if (process.argv[1] && pathToFileURL(process.argv[1]).href === import.meta.url) 
     const s = (x) => `${x.median.toFixed(2)} s (${x.min.toFixed(2)}–${x.max.toFixed(2)})`;
     console.log(`${count.toLocaleString('en')} rows, ${runs} runs each, alternating`);
     console.table(table.map((r) => ({ figure: r.figure, digest: s(r.ours), baseline: `${r.baselineName}: ${s(r.baseline)}`, ratio: r.ratio.toFixed(2), met: r.met ?? '—' })));
+    for (const r of table) if (r.note) console.log(`${r.figure}: ${r.note}`);
   }
 }
