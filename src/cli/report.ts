@@ -10,6 +10,17 @@ export function paint(stream: NodeJS.WriteStream) {
   return { red: wrap(31), yellow: wrap(33), green: wrap(32), dim: wrap(2), bold: wrap(1) };
 }
 
+/**
+ * Text from a list or a server, made safe to print one record a line: line breaks, tabs and the
+ * other control characters (an escape sequence could rewrite the terminal) shown as escapes.
+ */
+export function visible(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\x00-\x1f\x7f-\x9f]/g, (char) => controlNames[char] ?? `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+const controlNames: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
 /** `issues/x.md:12: warning insecure-link: http://… is not https` */
 export function formatDiagnostic(diagnostic: Diagnostic, stream: NodeJS.WriteStream): string {
   const colour = paint(stream);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { paint, printJson } from './report.js';
+import { paint, printJson, visible } from './report.js';
 
 interface StatusFlags {
   db?: string;
@@ -43,7 +43,7 @@ export function registerStatus(program: Command): void {
         for (const d of details) {
           const state = d.completedAt ? colour.green('complete') : colour.yellow('in progress');
           out.write(`${d.issue} (${state}): ${d.sent} sent, ${d.failed} failed, ${d.deferred} deferred, ${d.unknown} unknown, ${d.pending} pending — "${d.subject}"\n`);
-          for (const problem of d.problems ?? []) out.write(`  ${problem.state} ${problem.email}: ${problem.reply ?? ''}\n`);
+          for (const problem of d.problems ?? []) out.write(`  ${problem.state} ${visible(problem.email)}: ${visible(problem.reply ?? '')}\n`);
         }
       } finally {
         await store.close();

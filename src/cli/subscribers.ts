@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { explainFailure } from '../errors.js';
-import { paint, printJson, shortPath } from './report.js';
+import { paint, printJson, shortPath, visible } from './report.js';
 
 interface CommonFlags {
   db?: string;
@@ -41,7 +41,7 @@ export function registerSubscribers(program: Command): void {
           progress.done();
           const { imported, updated, unchanged, rejected } = result;
           if (json.on) json.print({ imported, updated, unchanged, rejected });
-          for (const rejection of rejected) process.stderr.write(`digest: ${file}:${rejection.line}: ${paint(process.stderr).yellow('rejected')} ${rejection.reason}\n`);
+          for (const rejection of rejected) process.stderr.write(`digest: ${file}:${rejection.line}: ${paint(process.stderr).yellow('rejected')} ${visible(rejection.reason)}\n`);
           if (!json.on) {
             process.stdout.write(
               `${paint(process.stdout).green(result.applied ? 'imported' : 'nothing imported')} ${file} (${result.format} format): ` +
@@ -261,7 +261,7 @@ async function* jsonArrayLines(key: string, items: AsyncIterable<unknown>): Asyn
 
 async function* textLines(subscribers: AsyncIterable<{ email: string; status: string; name: string | null; tags: string[] }>): AsyncGenerator<string> {
   for await (const subscriber of subscribers) {
-    yield `${[subscriber.email, subscriber.status, subscriber.name ?? '', subscriber.tags.join(',')].join('\t')}\n`;
+    yield `${[subscriber.email, subscriber.status, subscriber.name ?? '', subscriber.tags.join(',')].map(visible).join('\t')}\n`;
   }
 }
 

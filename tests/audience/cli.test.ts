@@ -107,6 +107,17 @@ onEachDatabase((target) => {
       expect(json(await digest(['count', '--db', db, '--json']))).toMatchObject({ total: 1 });
     });
 
+    test('list prints one subscriber a line, with line breaks and escape sequences from the file shown as escapes', async () => {
+      const db = await target.fresh();
+      const file = join(await tempDir(), 'names.csv');
+      await writeFile(file, 'email,name\nann@example.com,"Ann\r\nSecond line"\nbob@example.com,"Bob\x1b]0;owned\x07\x1b[2J"\n');
+      expect((await digest(['import', file, '--db', db])).code).toBe(0);
+      const listed = await digest(['list', '--db', db]);
+      expect(listed.stdout).toBe('ann@example.com\tsubscribed\tAnn\\r\\nSecond line\t\nbob@example.com\tsubscribed\tBob\\x1b]0;owned\\x07\\x1b[2J\t\n');
+      // The stored name is as it came, and so is --json's.
+      expect(json(await digest(['list', '--db', db, '--json'])).subscribers[1].name).toBe('Bob\x1b]0;owned\x07\x1b[2J');
+    });
+
     test('an invalid address is refused with the reason', async () => {
       const db = await target.fresh();
       const run = await digest(['add', 'ann@localhost', '--db', db]);
