@@ -72,6 +72,22 @@ onEachImportStore((target) => {
       expect(await store.count()).toMatchObject({ total: 4500 });
     });
 
+    test('stored addresses in the middle of a large import are merged in file order, while the slices around them are copied', async () => {
+      const store = await fresh();
+      // Stored already: one address in the third slice of 2,000 rows, one in the fifth.
+      await importFile(store, await file('stored.csv', 'email,name,tags\nreader4100@example.com,Old,old\nreader8200@example.com,Old,old\n'));
+      const rows = ['email,name,tags'];
+      for (let i = 0; i < 12_000; i++) rows.push(`reader${i}@example.com,Reader ${i},new`);
+      // The first stored address again two slices later, renamed once more.
+      rows.splice(8001, 0, 'READER4100@example.com,Later,later');
+      const result = await importFile(store, await file('big.csv', `${rows.join('\n')}\n`));
+      expect(result).toMatchObject({ imported: 11_998, updated: 3, unchanged: 0, rejected: [] });
+      expect(await store.count()).toMatchObject({ total: 12_000 });
+      expect(await store.get('reader4100@example.com')).toMatchObject({ email: 'reader4100@example.com', name: 'Later', tags: ['old', 'new', 'later'] });
+      expect(await store.get('reader8200@example.com')).toMatchObject({ name: 'Reader 8200', tags: ['old', 'new'] });
+      expect(await store.get('reader11999@example.com')).toMatchObject({ name: 'Reader 11999', tags: ['new'] });
+    });
+
     test('an erased address is refused in every batch of a large import, with its own line', async () => {
       const store = await fresh();
       await importFile(store, await file('a.csv', 'email\ngone@example.com\n'));

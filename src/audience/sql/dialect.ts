@@ -45,11 +45,15 @@ export interface Dialect {
   prepareNew?(rows: WrittenRow[], now: string): PreparedRows;
   /**
    * Copies prepared rows straight into subscribers, all or nothing, inside the open transaction.
-   * `sent` settles once the rows are on their way, so the caller can read on while the server
-   * writes them; `done` resolves false, with nothing written, if any of them is stored already (or
-   * another writer holds one).
+   * Returns at once, so the caller can read on while the rows are written; the promise resolves
+   * false, with nothing written, if any of them is stored already (or another writer holds one).
    */
-  copyNew?(rows: PreparedRows): { sent: Promise<void>; done: Promise<boolean> };
+  copyNew?(rows: PreparedRows): Promise<boolean>;
+  /**
+   * How many copies the caller may have in flight at once (default 1). A copy that fails takes
+   * those after it with it: each of them then resolves false too.
+   */
+  readonly copiesInFlight?: number;
   hasTag(tag: string): Expression<SqlBool>;
   close(): Promise<void>;
 }
@@ -58,6 +62,6 @@ export interface Dialect {
  * What an import asks of the database (src/audience/sql/upsert.ts): a dialect itself, or, for a
  * SQLite import, a writer on a thread of its own (sqlite-writer.ts).
  */
-export type BulkWriter = Pick<Dialect, 'transaction' | 'existing' | 'anyErased' | 'erased' | 'write' | 'insertNew' | 'prepareNew' | 'copyNew'> & {
+export type BulkWriter = Pick<Dialect, 'transaction' | 'existing' | 'anyErased' | 'erased' | 'write' | 'insertNew' | 'prepareNew' | 'copyNew' | 'copiesInFlight'> & {
   close?(): Promise<void>;
 };

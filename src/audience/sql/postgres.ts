@@ -3,7 +3,7 @@ import { finished } from 'node:stream/promises';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { PipelinedCopy } from './pipelined-copy.js';
+import { CopyPipeline, DiscardedCopy } from './copy-pipeline.js';
 import { UserError } from '../../errors.js';
 import type { Subscriber } from '../store.js';
 import type { Dialect, PreparedRows } from './dialect.js';
@@ -66,8 +66,13 @@ const COPY_CHUNK = 64 * 1024;
 class PostgresStoreDialect implements Dialect {
   readonly kind = 'postgres' as const;
   private readonly root: Kysely<Database>;
-  /** The transaction's connection and a kysely bound to it, while one is open. */
-  private open?: { client: pg.PoolClient; db: Kysely<Database>; anyErased?: boolean; savepoint?: boolean };
+  /** Slices of new rows in flight at once (see CopyPipeline): one with the server, one queued behind it. */
+  readonly copiesInFlight = 2;
+  /**
+   * The transaction's connection and a kysely bound to it, while one is open; whether it holds the
+   * copies' savepoint, and the copies being sent, which anything else on the connection waits out.
+   */
+  private open?: { client: pg.PoolClient; db: Kysely<Database>; anyErased?: boolean; savepoint?: boolean; copies?: Copies };
 
   constructor(private readonly pool: pg.Pool) {
     this.root = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
@@ -87,12 +92,18 @@ class PostgresStoreDialect implements Dialect {
     let broken: Error | undefined;
     try {
       await client.query('BEGIN');
-      const single = { connect: async () => ({ query: client.query.bind(client), release() {} }), end: async () => {} };
+      const query = async (...args: unknown[]) => {
+        await this.copiesEnded();
+        return (client.query as (...args: unknown[]) => unknown)(...args);
+      };
+      const single = { connect: async () => ({ query, release() {} }), end: async () => {} };
       this.open = { client, db: new Kysely<Database>({ dialect: new PostgresDialect({ pool: single as never }) }) };
       const result = await work();
+      await this.copiesEnded();
       await client.query('COMMIT');
       return result;
     } catch (error) {
+      await this.copiesEnded().catch(() => {});
       await client.query('ROLLBACK').catch((failure: Error) => {
         broken = failure;
       });
@@ -125,6 +136,7 @@ class PostgresStoreDialect implements Dialect {
     }
     // Locked until the transaction ends, so that a `remove` cannot commit between this answer and
     // our writes (it waits, then deletes what we wrote); imports do not block one another.
+    await this.copiesEnded();
     const results = (await this.open.client.query(
       'LOCK TABLE erased_addresses IN SHARE MODE; SELECT EXISTS (SELECT 1 FROM erased_addresses) AS any',
     )) as unknown as Array<pg.QueryResult<{ any: boolean }>>;
@@ -141,6 +153,7 @@ class PostgresStoreDialect implements Dialect {
   async write(inserts: WrittenRow[], updates: WrittenRow[], now: string): Promise<void> {
     if (inserts.length === 0 && updates.length === 0) return;
     await this.transaction(async () => {
+      await this.copiesEnded();
       const { client } = this.open!;
       const columns = writtenColumns.join(', ');
       const stamp = copyText(now);
@@ -183,31 +196,55 @@ class PostgresStoreDialect implements Dialect {
     return { count: rows.length, pieces: encodeNewRows(rows, stamp) } as EncodedRows;
   }
 
-  copyNew(rows: PreparedRows): { sent: Promise<void>; done: Promise<boolean> } {
+  copyNew(rows: PreparedRows): Promise<boolean> {
     const open = this.open;
     if (!open) throw new Error('copyNew runs inside a transaction');
-    const { client } = open;
-    const { pieces } = rows as EncodedRows;
-    // Each copy has a savepoint to fall back to; the previous one (whose copy went in) is released.
-    // Both go in the COPY's own query, and the rows with it (PipelinedCopy): the server needs no
-    // answer from us before it writes them, so the caller reads on at once.
-    const savepoint = open.savepoint ? 'RELEASE SAVEPOINT digest_copy_new; SAVEPOINT digest_copy_new' : 'SAVEPOINT digest_copy_new';
+    if (!open.copies) {
+      const pipeline = new CopyPipeline(`COPY subscribers (${newRowColumns.join(', ')}) FROM STDIN`, COPY_SAVEPOINT, open.savepoint ?? false);
+      open.client.query(pipeline as never);
+      open.copies = { pipeline };
+    }
+    const copies = open.copies;
     open.savepoint = true;
-    const copy = new PipelinedCopy(`${savepoint}; COPY subscribers (${newRowColumns.join(', ')}) FROM STDIN`, pieces);
-    client.query(copy as never);
-    const done = copy.done.then(
+    return copies.pipeline.push((rows as EncodedRows).pieces).then(
       () => true,
       async (error: unknown) => {
         // A stored address (unique_violation), or another writer's uncommitted row we deadlocked
-        // on: either way nothing of this copy is left, and the caller merges these rows the
-        // general way.
-        const code = (error as { code?: string }).code;
+        // on, or a copy discarded behind such a one: nothing of these copies is left once the
+        // failed one's savepoint is rolled back to (once for all of them), and the caller merges
+        // their rows the general way.
+        const cause = error instanceof DiscardedCopy ? error.cause : error;
+        const code = (cause as { code?: string }).code;
         if (code !== '23505' && code !== '40P01') throw error;
-        await client.query('ROLLBACK TO SAVEPOINT digest_copy_new');
+        copies.recovered ??= this.recover(copies);
+        await copies.recovered;
         return false;
       },
     );
-    return { sent: Promise.resolve(), done };
+  }
+
+  /** After a failed copy: the transaction back to the savepoint before it, and the next copy in a new pipeline. */
+  private async recover(copies: Copies): Promise<void> {
+    const open = this.open!;
+    if (open.copies === copies) open.copies = undefined;
+    await open.client.query(`ROLLBACK TO SAVEPOINT ${COPY_SAVEPOINT}`);
+  }
+
+  /** Lets the copies in flight finish (or fail, and be rolled back) before anything else runs on the transaction's connection. */
+  private async copiesEnded(): Promise<void> {
+    const copies = this.open?.copies;
+    if (!copies) return;
+    try {
+      await copies.pipeline.end();
+      if (this.open?.copies === copies) this.open.copies = undefined;
+    } catch (error) {
+      // A failed copy: its caller rolls back (recover), which this waits for; any other failure is
+      // the caller's to report, from the copy it awaits.
+      const code = ((error instanceof DiscardedCopy ? error.cause : error) as { code?: string }).code;
+      if (code !== '23505' && code !== '40P01') throw error;
+      copies.recovered ??= this.recover(copies);
+      await copies.recovered;
+    }
   }
 
   hasTag(tag: string) {
@@ -219,6 +256,15 @@ class PostgresStoreDialect implements Dialect {
     // kysely ends the pool only if it ever used it itself: an import runs wholly in our own transactions.
     if (!this.pool.ending && !this.pool.ended) await this.pool.end();
   }
+}
+
+/** The savepoint each copy of new rows goes in behind. */
+const COPY_SAVEPOINT = 'digest_copy_new';
+
+/** The copies of the open transaction: the pipeline they go through, and the rollback after one failed. */
+interface Copies {
+  pipeline: CopyPipeline;
+  recovered?: Promise<void>;
 }
 
 /** Rows to copy, each framed by `before` and `after` (already in COPY's text format). */

@@ -71,9 +71,9 @@ export class SqliteWriter implements BulkWriter {
     return { count: rows.length, packed: packRows(rows), now } as PreparedRows;
   }
 
-  copyNew(rows: PreparedRows): { sent: Promise<void>; done: Promise<boolean> } {
+  copyNew(rows: PreparedRows): Promise<boolean> {
     const { packed, now } = rows as PreparedRows & { packed: PackedRows; now: string };
-    return { sent: Promise.resolve(), done: this.call('copyNew', packed, now) };
+    return this.call('copyNew', packed, now);
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,7 @@
 import { emailKey } from '../key.js';
 import { mergeSubscriber } from '../merge.js';
 import type { CheckedInput, MergeOptions, Outcome, Subscriber } from '../store.js';
-import type { BulkWriter } from './dialect.js';
+import type { BulkWriter, PreparedRows } from './dialect.js';
 import { rowValues, type WrittenRow } from './rows.js';
 
 type Options = MergeOptions & { now: string };
@@ -62,8 +62,9 @@ export class Upserts {
    * A transaction's batches, given as they are read. With a dialect that can copy new rows, and
    * nobody erased, each batch is copied straight in while the next one is read (the server writes
    * while we read, as with a plain COPY); a batch whose copy fails goes through batch() instead.
-   * Only the batch being copied and the one being read are held: rows kept longer than that
-   * outlive V8's young generation, and copying them there costs more than the copy saves.
+   * Only the batches in flight (the dialect's copiesInFlight) and the one being read are held:
+   * rows kept longer than that outlive V8's young generation, and copying them there costs more
+   * than the copy saves.
    */
   async slices(slices: AsyncIterable<CheckedInput[]> | Iterable<CheckedInput[]>, options: Options): Promise<Outcome[][]> {
     const all: Outcome[][] = [];
@@ -73,7 +74,7 @@ export class Upserts {
     }
     const iterator = (Symbol.asyncIterator in slices ? slices[Symbol.asyncIterator]() : slices[Symbol.iterator]()) as AsyncIterator<CheckedInput[]>;
     /** The next batch, read and (unless lookups come first now) made into rows to copy. */
-    const prepare = async () => {
+    const prepare = async (): Promise<Prepared | undefined> => {
       const next = await iterator.next();
       if (next.done) return undefined;
       const slice = next.value;
@@ -97,29 +98,18 @@ export class Upserts {
       }
       return { slice, copy: { prepared: this.dialect.prepareNew!(rows, options.now), outcomes, repeats } };
     };
-    let upcoming = prepare();
-    for (;;) {
-      const current = await upcoming;
-      if (!current) return all;
-      const { slice, copy } = current;
-      if (!copy || this.expectStored) {
-        all.push(await this.batch(slice, options));
-        upcoming = prepare();
-        continue;
-      }
-      const copied = this.dialect.copyNew(copy.prepared);
-      // The next batch is read and prepared while the server writes this one (a failure to read is
-      // thrown when it is awaited, in its turn); started only once this one's rows are on their way,
-      // since reading holds the thread for a good while.
-      await copied.sent;
-      upcoming = prepare();
-      upcoming.catch(() => {});
-      if (!(await copied.done)) {
+    type Copy = NonNullable<Prepared['copy']>;
+    /** Copies sent and not yet settled, oldest first (at most the dialect's copiesInFlight). */
+    const inFlight: Array<{ slice: CheckedInput[]; copy: Copy; copied: Promise<boolean> }> = [];
+    /** The oldest copy's outcomes; should it have failed, its batch goes the general way. */
+    const settleOldest = async () => {
+      const { slice, copy, copied } = inFlight.shift()!;
+      if (!(await copied)) {
         // Some address was stored already (a re-import, another process): this batch goes the
         // general way, which also decides whether the next one is worth copying.
         this.expectStored = true;
         all.push(await this.batch(slice, options));
-        continue;
+        return;
       }
       if (copy.repeats.length > 0) {
         const again = await this.batch(copy.repeats.map((index) => slice[index]!), options);
@@ -128,7 +118,32 @@ export class Upserts {
         });
       }
       all.push(copy.outcomes);
+    };
+    const depth = Math.max(1, this.dialect.copiesInFlight ?? 1);
+    let upcoming = prepare();
+    for (;;) {
+      const current = await upcoming;
+      if (!current) break;
+      while (inFlight.length >= depth) await settleOldest();
+      const { slice, copy } = current;
+      if (!copy || this.expectStored) {
+        // Outcomes stay in file order: the copies before this batch are settled first.
+        while (inFlight.length > 0) await settleOldest();
+        all.push(await this.batch(slice, options));
+        upcoming = prepare();
+        continue;
+      }
+      const copied = this.dialect.copyNew(copy.prepared);
+      // Awaited in its turn; a failure meanwhile is not an unhandled one.
+      copied.catch(() => {});
+      inFlight.push({ slice, copy, copied });
+      // The next batch is read and prepared while the database writes this one (a failure to read
+      // is thrown when it is awaited, in its turn).
+      upcoming = prepare();
+      upcoming.catch(() => {});
     }
+    while (inFlight.length > 0) await settleOldest();
+    return all;
   }
 
   /** The general way for the rows at `indices`: look up, merge in file order, write. Returns how many addresses were stored. */
@@ -149,6 +164,12 @@ export class Upserts {
     await this.dialect.write(toRows(inserts), toRows(updates), options.now);
     return stored.size;
   }
+}
+
+/** A batch as read, and unless lookups come first, made ready to copy with the outcomes it will have if the copy goes in. */
+interface Prepared {
+  slice: CheckedInput[];
+  copy?: { prepared: PreparedRows; outcomes: Outcome[]; repeats: number[] };
 }
 
 function toRows(records: Map<string, Subscriber>): WrittenRow[] {
