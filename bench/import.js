@@ -5,7 +5,7 @@
 // pays Node's start-up and has its own peak memory (GNU time's max RSS).
 //
 // From the bench runner: run({ quick }) → rows for the table (quick: 20,000 rows, 2 runs; else
-// 1,000,000 rows, 3 runs). Alone: node bench/import.js [rows] [runs] prints the same figures.
+// 1,000,000 rows, 5 runs: the load of a shared machine comes and goes over a run). Alone: node bench/import.js [rows] [runs] prints the same figures.
 // Needs `npm run build` first (the CLI runs dist/bundle), and PostgreSQL at $DIGEST_TEST_PG_URL (default
 // postgres://postgres@127.0.0.1:5432/test); without it the PostgreSQL row is left out, said on stderr.
 // Data goes to a temporary folder and a throwaway schema per run, both deleted afterwards.
@@ -27,7 +27,7 @@ const pgUrl = process.env.DIGEST_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5
 const TARGET = 1.25;
 const MEMORY_LIMIT_MB = 150;
 
-export async function run({ quick, rows: count = quick ? 20_000 : 1_000_000, runs = quick ? 2 : 3 } = {}) {
+export async function run({ quick, rows: count = quick ? 20_000 : 1_000_000, runs = quick ? 2 : 5 } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'digest-bench-import-'));
   try {
     const file = join(dir, 'list.csv');
