@@ -1,11 +1,15 @@
 #!/usr/bin/env node
-// `digest subscribers import` of generated rows against the raw baselines of issue 3, in the same run:
-// csv-parse + better-sqlite3 inserts in 10,000-row transactions for SQLite, and csv-parse + pg COPY in
-// 64 KiB chunks for PostgreSQL. Every side runs in a process of its own, alternately, so that each
-// pays Node's start-up and has its own peak memory (GNU time's max RSS).
+// `digest subscribers import` of generated rows against raw imports by the libraries of issue 3, in
+// the same run: csv-parse + better-sqlite3 inserts in 10,000-row transactions for SQLite, csv-parse
+// + pg COPY in 64 KiB chunks for PostgreSQL; each writing either every subscriber as digest stores
+// it into digest's own table (the judged baseline) or the file's three columns into a table of three
+// (shown for comparison). On PostgreSQL the server alone is timed too: digest's rows as COPY text,
+// streamed from a file. Every side runs in a process of its own, in turn, so that each pays Node's
+// start-up and has its own peak memory (GNU time's max RSS).
 //
 // From the bench runner: run({ quick }) → rows for the table (quick: 20,000 rows, 2 runs; else
-// 1,000,000 rows, 5 runs: the load of a shared machine comes and goes over a run). Alone: node bench/import.js [rows] [runs] prints the same figures.
+// 1,000,000 rows, 5 runs: the load of a shared machine comes and goes over a run).
+// Alone: node bench/import.js [rows] [runs] prints the same figures.
 // Needs `npm run build` first (the CLI runs dist/bundle), and PostgreSQL at $DIGEST_TEST_PG_URL (default
 // postgres://postgres@127.0.0.1:5432/test); without it the PostgreSQL row is left out, said on stderr.
 // Data goes to a temporary folder and a throwaway schema per run, both deleted afterwards.
