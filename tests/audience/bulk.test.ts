@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterEach, describe, expect, test } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { importFile } from '../../src/audience/import.js';
 import { openStore } from '../../src/audience/open.js';
 import type { SqlStore } from '../../src/audience/sql/store.js';
@@ -16,6 +16,16 @@ async function file(name: string, text: string): Promise<string> {
 }
 
 const csvCell = (value: string) => `"${value.replace(/"/g, '""')}"`;
+
+// No import may make pg warn (it does, once, when a query is queued behind a running one): an
+// import's copies and the queries after a failed one take their turns on the connection themselves.
+const warnings: string[] = [];
+const onWarning = (warning: Error) => warnings.push(warning.message);
+beforeAll(() => process.on('warning', onWarning));
+afterAll(() => {
+  process.off('warning', onWarning);
+  expect(warnings).toEqual([]);
+});
 
 onEachImportStore((target) => {
   const open: SubscriberStore[] = [];

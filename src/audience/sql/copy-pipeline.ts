@@ -28,7 +28,7 @@ export class CopyPipeline {
   private synced = false;
   private failure?: Error;
   private settle!: { resolve: () => void; reject: (error: Error) => void };
-  /** Settles once the server has answered the Sync, or failed. */
+  /** Settles once the server has answered the Sync: resolved, or rejected with the failure (see handleError). */
   readonly finished: Promise<void>;
 
   constructor(
@@ -103,8 +103,17 @@ export class CopyPipeline {
     }
     const failed = this.expected[0]?.slice;
     for (const { slice } of this.expected.splice(0)) slice.reject(slice === failed ? error : new DiscardedCopy(error));
-    // pg forgets this query at an error; the server's answer to the Sync goes to the next one queued.
-    this.settle.reject(error);
+    // pg forgets this query at an error, and its answer to the Sync goes to nobody: `finished`
+    // settles when that answer has come (pg is then ready for the caller's next query, and
+    // queries it with no warning), or when the connection has gone.
+    const connection = this.connection;
+    if (!connection) return this.settle.reject(error);
+    const done = () => {
+      for (const [event, listener] of listeners) connection.removeListener(event, listener);
+      this.settle.reject(error);
+    };
+    const listeners = [['readyForQuery', done], ['end', done], ['error', done]] as const;
+    for (const [event, listener] of listeners) connection.once(event, listener);
   }
 
   handleReadyForQuery(): void {
@@ -142,6 +151,8 @@ class Slice {
 /** What a submittable is given by pg: its connection's message senders, and the socket under them. */
 interface PgConnection {
   stream: { cork(): void; uncork(): void };
+  once(event: string, listener: () => void): void;
+  removeListener(event: string, listener: () => void): void;
   parse(query: { text: string }): void;
   bind(config: object): void;
   execute(config: object): void;

@@ -213,21 +213,26 @@ class PostgresStoreDialect implements Dialect {
         // on, or a copy discarded behind such a one: nothing of these copies is left once the
         // failed one's savepoint is rolled back to (once for all of them), and the caller merges
         // their rows the general way.
-        const cause = error instanceof DiscardedCopy ? error.cause : error;
-        const code = (cause as { code?: string }).code;
-        if (code !== '23505' && code !== '40P01') throw error;
-        copies.recovered ??= this.recover(copies);
-        await copies.recovered;
+        if (!recoverable(error)) throw error;
+        await this.recover(copies);
         return false;
       },
     );
   }
 
-  /** After a failed copy: the transaction back to the savepoint before it, and the next copy in a new pipeline. */
-  private async recover(copies: Copies): Promise<void> {
+  /**
+   * After a failed copy: once the server has answered (see CopyPipeline.handleError), the
+   * transaction back to the savepoint before it; only then may the next copy start a new pipeline
+   * or anything else run on the connection. Once per pipeline, however many of its copies failed.
+   */
+  private recover(copies: Copies): Promise<void> {
     const open = this.open!;
-    if (open.copies === copies) open.copies = undefined;
-    await open.client.query(`ROLLBACK TO SAVEPOINT ${COPY_SAVEPOINT}`);
+    copies.recovered ??= (async () => {
+      await copies.pipeline.finished.catch(() => {});
+      await open.client.query(`ROLLBACK TO SAVEPOINT ${COPY_SAVEPOINT}`);
+      if (open.copies === copies) open.copies = undefined;
+    })();
+    return copies.recovered;
   }
 
   /** Lets the copies in flight finish (or fail, and be rolled back) before anything else runs on the transaction's connection. */
@@ -238,12 +243,10 @@ class PostgresStoreDialect implements Dialect {
       await copies.pipeline.end();
       if (this.open?.copies === copies) this.open.copies = undefined;
     } catch (error) {
-      // A failed copy: its caller rolls back (recover), which this waits for; any other failure is
-      // the caller's to report, from the copy it awaits.
-      const code = ((error instanceof DiscardedCopy ? error.cause : error) as { code?: string }).code;
-      if (code !== '23505' && code !== '40P01') throw error;
-      copies.recovered ??= this.recover(copies);
-      await copies.recovered;
+      // A failed copy is rolled back (which its caller asks for too); any other failure is the
+      // caller's to report, from the copy it awaits.
+      if (!recoverable(error)) throw error;
+      await this.recover(copies);
     }
   }
 
@@ -256,6 +259,16 @@ class PostgresStoreDialect implements Dialect {
     // kysely ends the pool only if it ever used it itself: an import runs wholly in our own transactions.
     if (!this.pool.ending && !this.pool.ended) await this.pool.end();
   }
+}
+
+/**
+ * Whether a copy failed because an address was stored already (unique_violation), or because it
+ * deadlocked on another writer's uncommitted row, or was discarded behind such a copy: then its
+ * rows can go the general way.
+ */
+function recoverable(error: unknown): boolean {
+  const code = ((error instanceof DiscardedCopy ? error.cause : error) as { code?: string }).code;
+  return code === '23505' || code === '40P01';
 }
 
 /** The savepoint each copy of new rows goes in behind. */
