@@ -206,49 +206,61 @@ function withSchema(url, schema) {
 
 const records = (file) => createReadStream(file).pipe(parse({ bom: true, from_line: 2 }));
 
-/** csv-parse + better-sqlite3 inserts, one transaction per 10,000 rows. */
+/** csv-parse + better-sqlite3: each record's values, from `values`, inserted one row a statement, 10,000 rows a transaction. */
+function insertInBatches(db, statement, file, values) {
+  const insert = db.prepare(statement);
+  const batch = db.transaction((items) => {
+    for (const item of items) insert.run(item);
+  });
+  return (async () => {
+    let items = [];
+    for await (const record of records(file)) {
+      items.push(values(record));
+      if (items.length === 10_000) {
+        batch(items);
+        items = [];
+      }
+    }
+    batch(items);
+  })();
+}
+
+/** csv-parse + COPY … FROM STDIN: each record made a line by `line`, the lines fed in chunks of 64 KiB. */
+async function copyInChunks(client, statement, file, line) {
+  const { from } = await import('pg-copy-streams');
+  const copy = client.query(from(statement));
+  const done = finished(copy);
+  done.catch(() => {});
+  let chunk = '';
+  for await (const record of records(file)) {
+    chunk += line(record);
+    if (chunk.length >= 65_536) {
+      if (!copy.write(chunk)) await Promise.race([once(copy, 'drain'), done]);
+      chunk = '';
+    }
+  }
+  copy.end(chunk);
+  await done;
+}
+
+/** The file's three columns into a table of three, one transaction per 10,000 rows. */
 async function sqliteBaseline(file, dbFile) {
   const { default: Database } = await import('better-sqlite3');
   const db = new Database(dbFile);
   db.pragma('journal_mode = WAL');
   db.exec('CREATE TABLE s (email TEXT NOT NULL UNIQUE, name TEXT, tags TEXT)');
-  const insert = db.prepare('INSERT INTO s VALUES (?, ?, ?)');
-  const batch = db.transaction((items) => {
-    for (const item of items) insert.run(...item);
-  });
-  let items = [];
-  for await (const record of records(file)) {
-    items.push(record);
-    if (items.length === 10_000) {
-      batch(items);
-      items = [];
-    }
-  }
-  batch(items);
+  await insertInBatches(db, 'INSERT INTO s VALUES (?, ?, ?)', file, (record) => record);
   db.close();
 }
 
-/** csv-parse + COPY … FROM STDIN (CSV), fed in chunks of 64 KiB. */
+/** The file's three columns into a table of three, as CSV. */
 async function postgresBaseline(file, url, schema) {
-  const { from } = await import('pg-copy-streams');
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
     await client.query(`CREATE TABLE ${schema}.s (email TEXT NOT NULL UNIQUE, name TEXT, tags TEXT)`);
-    const copy = client.query(from(`COPY ${schema}.s FROM STDIN (FORMAT csv)`));
-    const done = finished(copy);
-    done.catch(() => {});
     const quote = (value) => `"${value.replace(/"/g, '""')}"`;
-    let chunk = '';
-    for await (const [email, name, tags] of records(file)) {
-      chunk += `${quote(email)},${quote(name)},${quote(tags)}\n`;
-      if (chunk.length >= 65_536) {
-        if (!copy.write(chunk)) await Promise.race([once(copy, 'drain'), done]);
-        chunk = '';
-      }
-    }
-    copy.end(chunk);
-    await done;
+    await copyInChunks(client, `COPY ${schema}.s FROM STDIN (FORMAT csv)`, file, ([email, name, tags]) => `${quote(email)},${quote(name)},${quote(tags)}\n`);
   } finally {
     await client.end();
   }
@@ -272,63 +284,39 @@ function subscriberRow([email, name, tags], now) {
 }
 
 /**
- * csv-parse + better-sqlite3: every subscriber into digest's own table, one row a statement,
- * 10,000-row transactions, with the settings digest's database has (WAL, synchronous NORMAL).
+ * Every subscriber into digest's own table, one transaction per 10,000 rows, with the settings
+ * digest's database has (WAL, synchronous NORMAL).
  */
 async function sqliteSameBaseline(file, dbFile) {
   const { default: Database } = await import('better-sqlite3');
   const db = new Database(dbFile);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
-  const insert = db.prepare(
-    'INSERT INTO subscribers (email, email_key, name, status, tags, attributes, international, consent_source, consent_at, withdrawn_at, withdrawn_how, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-  );
-  const batch = db.transaction((items) => {
-    for (const item of items) insert.run(item);
-  });
   const now = new Date().toISOString();
-  let items = [];
-  for await (const record of records(file)) {
+  const columns = 'email, email_key, name, status, tags, attributes, international, consent_source, consent_at, withdrawn_at, withdrawn_how, created_at, updated_at';
+  await insertInBatches(db, `INSERT INTO subscribers (${columns}) VALUES (${columns.split(', ').map(() => '?').join(', ')})`, file, (record) => {
     const values = subscriberRow(record, now);
     values[6] = 0;
-    items.push(values);
-    if (items.length === 10_000) {
-      batch(items);
-      items = [];
-    }
-  }
-  batch(items);
+    return values;
+  });
   db.close();
 }
 
 /**
- * csv-parse + COPY … FROM STDIN: every subscriber into digest's own table, in COPY's text format
- * (values escaped only where they hold a backslash, tab or line break), fed in chunks of 64 KiB.
- * Text rather than CSV, as the faster of the two for these rows (CSV makes the server unquote).
+ * Every subscriber into digest's own table, in COPY's text format (values escaped only where they
+ * hold a backslash, tab or line break). Text rather than CSV, as the faster of the two for these
+ * rows (CSV makes the server unquote).
  */
 async function postgresSameBaseline(file, url, schema) {
-  const { from } = await import('pg-copy-streams');
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    const copy = client.query(from(`COPY ${schema}.subscribers FROM STDIN`));
-    const done = finished(copy);
-    done.catch(() => {});
     const special = /[\\\t\n\r]/;
     const specials = /[\\\t\n\r]/g;
     const escapes = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
     const text = (value) => (value === null ? '\\N' : value === false ? 'f' : special.test(value) ? value.replace(specials, (char) => escapes[char]) : value);
     const now = new Date().toISOString();
-    let chunk = '';
-    for await (const record of records(file)) {
-      chunk += `${subscriberRow(record, now).map(text).join('\t')}\n`;
-      if (chunk.length >= 65_536) {
-        if (!copy.write(chunk)) await Promise.race([once(copy, 'drain'), done]);
-        chunk = '';
-      }
-    }
-    copy.end(chunk);
-    await done;
+    await copyInChunks(client, `COPY ${schema}.subscribers FROM STDIN`, file, (record) => `${subscriberRow(record, now).map(text).join('\t')}\n`);
   } finally {
     await client.end();
   }

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { loadConfig, type ResolvedConfig } from '../src/config.js';
 
 export const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -55,5 +55,21 @@ export function runCli(args: string[], options: { cwd?: string; env?: Record<str
     child.stderr.on('data', (chunk) => (stderr += chunk));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+/**
+ * Fails the file if the process warned while its tests ran (pg, for one, warns once when a query is
+ * queued behind a running one, which digest must never do).
+ */
+export function failOnWarnings(): void {
+  const warnings: string[] = [];
+  const onWarning = (warning: Error) => warnings.push(`${warning.name}: ${warning.message}`);
+  beforeAll(() => {
+    process.on('warning', onWarning);
+  });
+  afterAll(() => {
+    process.off('warning', onWarning);
+    expect(warnings).toEqual([]);
   });
 }

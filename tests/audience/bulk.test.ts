@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test } from 'vitest';
+import { failOnWarnings } from '../helpers.js';
 import { importFile } from '../../src/audience/import.js';
 import { openStore } from '../../src/audience/open.js';
 import type { SqlStore } from '../../src/audience/sql/store.js';
@@ -17,15 +18,8 @@ async function file(name: string, text: string): Promise<string> {
 
 const csvCell = (value: string) => `"${value.replace(/"/g, '""')}"`;
 
-// No import may make pg warn (it does, once, when a query is queued behind a running one): an
-// import's copies and the queries after a failed one take their turns on the connection themselves.
-const warnings: string[] = [];
-const onWarning = (warning: Error) => warnings.push(warning.message);
-beforeAll(() => process.on('warning', onWarning));
-afterAll(() => {
-  process.off('warning', onWarning);
-  expect(warnings).toEqual([]);
-});
+// An import's copies, and the queries after a failed one, take their turns on the connection themselves.
+failOnWarnings();
 
 onEachImportStore((target) => {
   const open: SubscriberStore[] = [];

@@ -2,20 +2,14 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { CopyPipeline, DiscardedCopy } from '../../../src/audience/sql/copy-pipeline.js';
+import { failOnWarnings } from '../../helpers.js';
 import { PG_URL, pgUnavailable } from '../databases.js';
 
 /** Rows k{from}…k{to - 1} in COPY's text, as one piece. */
 const lines = (from: number, to: number) => Buffer.from(Array.from({ length: to - from }, (_, i) => `k${from + i}\tname ${from + i}\n`).join(''));
 
 describe.skipIf(Boolean(pgUnavailable))('copies sent one after another without waiting for the server (CopyPipeline)', () => {
-  // pg warns (once) when a query is queued behind a running one: nothing here may do that.
-  const warnings: string[] = [];
-  const onWarning = (warning: Error) => warnings.push(warning.message);
-  beforeAll(() => process.on('warning', onWarning));
-  afterAll(() => {
-    process.off('warning', onWarning);
-    expect(warnings).toEqual([]);
-  });
+  failOnWarnings();
   const schema = `digest_test_${randomBytes(6).toString('hex')}`;
   const client = new pg.Client({ connectionString: PG_URL });
   beforeAll(async () => {
