@@ -3,6 +3,7 @@ import { HeapCeiling } from '../heap.js';
 import { checkAddress } from './address.js';
 import { openCsv, type CsvRow } from './csv.js';
 import { bindFormat, type FormatName } from './formats/index.js';
+import { Rejections, type Rejection } from './rejections.js';
 import type { CheckedInput, Outcome, SubscriberStore } from './store.js';
 
 export interface ImportOptions {
@@ -18,17 +19,17 @@ export interface ImportOptions {
   onProgress?: (rows: number) => void;
 }
 
-export interface Rejection {
-  line: number;
-  reason: string;
-}
+export type { Rejection } from './rejections.js';
 
 export interface ImportResult {
   format: FormatName;
   imported: number;
   updated: number;
   unchanged: number;
+  /** The first rejected rows in file order (REJECTIONS_HELD): all of them, in a file with no more. */
   rejected: Rejection[];
+  /** Every rejected row, however many: their count, and all() to list them (then dispose()). */
+  rejections: Rejections;
   /** Whether the changes were kept: false when --strict refused the file. */
   applied: boolean;
 }
@@ -64,7 +65,8 @@ const SLICE = 2_000;
 export async function importFile(store: SubscriberStore, file: string, options: ImportOptions = {}): Promise<ImportResult> {
   const csv = await openCsv(file);
   const bound = bindFormat(csv.columns, options.format ?? 'auto', file);
-  const result: ImportResult = { format: bound.format.name, imported: 0, updated: 0, unchanged: 0, rejected: [], applied: true };
+  const rejections = new Rejections();
+  const result: ImportResult = { format: bound.format.name, imported: 0, updated: 0, unchanged: 0, rejected: [], rejections, applied: true };
   const mergeOptions = { resubscribe: options.resubscribe, tags: options.tags, source: `import:${bound.format.name}`, now: new Date().toISOString() };
   const holdWhileReading = store.pipelined;
   const size = Math.max(1, options.batchSize ?? (!holdWhileReading ? SQLITE_BATCH : store.kind === 'postgres' ? POSTGRES_BATCH : SQLITE_WRITER_BATCH));
@@ -93,25 +95,29 @@ export async function importFile(store: SubscriberStore, file: string, options: 
     return true;
   };
 
-  /** Up to `limit` rows that pass the checks (fewer at the end of the file); the others are rejected on the way. */
+  /**
+   * Up to `limit` rows that pass the checks; the others are rejected on the way. Fewer at the end of
+   * the file, and also after reading four times `limit` rows, so that a long run of rejected rows
+   * still reports progress and lets the heap be checked.
+   */
   const readSlice = async (limit: number) => {
     const inputs: CheckedInput[] = [];
     const lines: number[] = [];
-    while (inputs.length < limit && (at < chunk.length || (await more()))) {
+    for (let seen = 0; inputs.length < limit && seen < limit * 4 && (at < chunk.length || (await more())); seen++) {
       const row = chunk[at++]!;
       read++;
       if ('error' in row) {
-        result.rejected.push({ line: row.line, reason: row.error });
+        rejections.add({ line: row.line, reason: row.error });
         continue;
       }
       const mapped = bound.read(row.values);
       if ('reject' in mapped) {
-        result.rejected.push({ line: row.line, reason: mapped.reject });
+        rejections.add({ line: row.line, reason: mapped.reject });
         continue;
       }
       const check = checkAddress(mapped.email);
       if (!check.ok) {
-        result.rejected.push({ line: row.line, reason: `${check.reason}: ${JSON.stringify(mapped.email)}` });
+        rejections.add({ line: row.line, reason: `${check.reason}: ${JSON.stringify(mapped.email)}` });
         continue;
       }
       // The mapped row is ours alone: completed in place rather than copied.
@@ -137,7 +143,10 @@ export async function importFile(store: SubscriberStore, file: string, options: 
         const next = await readSlice(Math.min(slice, size - taken));
         heap.check();
         options.onProgress?.(read);
-        if (next.inputs.length === 0) return;
+        if (next.inputs.length === 0) {
+          if (ended && at >= chunk.length) return;
+          continue;
+        }
         lines.push(next.lines);
         taken += next.inputs.length;
         yield next.inputs;
@@ -150,14 +159,12 @@ export async function importFile(store: SubscriberStore, file: string, options: 
       for await (const inputs of slices()) batch.push(inputs);
       outcomes = batch.length > 0 ? await store.upsertSlices(batch, mergeOptions) : [];
     }
-    const erased: Rejection[] = [];
     outcomes.forEach((sliceOutcomes, at) => {
       sliceOutcomes.forEach((outcome, index) => {
-        if (outcome === 'erased') erased.push({ line: lines[at]![index]!, reason: 'was erased at the subscriber’s request (digest subscribers remove), so it is not imported again' });
+        if (outcome === 'erased') rejections.addErased({ line: lines[at]![index]!, reason: 'was erased at the subscriber’s request (digest subscribers remove), so it is not imported again' });
         else result[outcome]++;
       });
     });
-    result.rejected.push(...erased);
   };
 
   const run = async () => {
@@ -169,7 +176,7 @@ export async function importFile(store: SubscriberStore, file: string, options: 
     try {
       await store.atomically(async () => {
         await run();
-        if (result.rejected.length > 0) throw new StrictRefusal();
+        if (rejections.count > 0) throw new StrictRefusal();
       });
     } catch (error) {
       if (!(error instanceof StrictRefusal)) throw error;
@@ -191,7 +198,7 @@ export async function importFile(store: SubscriberStore, file: string, options: 
       throw error;
     }
   }
-  result.rejected.sort((a, b) => a.line - b.line);
+  result.rejected = rejections.first();
   return result;
 }
 

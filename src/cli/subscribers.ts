@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { explainFailure } from '../errors.js';
 import { paint, printJson, shortPath, visible } from './report.js';
+import type { Rejections } from '../audience/rejections.js';
 
 interface CommonFlags {
   db?: string;
@@ -39,18 +40,25 @@ export function registerSubscribers(program: Command): void {
             onProgress: progress.update,
           });
           progress.done();
-          const { imported, updated, unchanged, rejected } = result;
-          if (json.on) json.print({ imported, updated, unchanged, rejected });
-          for (const rejection of rejected) process.stderr.write(`digest: ${file}:${rejection.line}: ${paint(process.stderr).yellow('rejected')} ${visible(rejection.reason)}\n`);
-          if (!json.on) {
-            process.stdout.write(
-              `${paint(process.stdout).green(result.applied ? 'imported' : 'nothing imported')} ${file} (${result.format} format): ` +
-                `${imported} new, ${updated} updated, ${unchanged} unchanged, ${rejected.length} rejected\n`,
-            );
+          const { imported, updated, unchanged, rejections } = result;
+          try {
+            await reportRejections(file, rejections);
+            if (json.on) {
+              const { writeLines } = await import('../audience/export.js');
+              json.claim();
+              await writeLines(jsonArrayLines('rejected', rejections.all(), { imported, updated, unchanged }), process.stdout);
+            } else {
+              process.stdout.write(
+                `${paint(process.stdout).green(result.applied ? 'imported' : 'nothing imported')} ${file} (${result.format} format): ` +
+                  `${imported} new, ${updated} updated, ${unchanged} unchanged, ${rejections.count} rejected\n`,
+              );
+            }
+          } finally {
+            rejections.dispose();
           }
           if (!result.applied) {
             const { UserError } = await import('../errors.js');
-            throw new UserError(`${rejected.length} row${rejected.length === 1 ? '' : 's'} rejected, so nothing was imported (--strict)`, { file, code: 'rows-rejected' });
+            throw new UserError(`${rejections.count} row${rejections.count === 1 ? '' : 's'} rejected, so nothing was imported (--strict)`, { file, code: 'rows-rejected' });
           }
         } finally {
           await store.close();
@@ -249,9 +257,26 @@ async function run(flags: CommonFlags, work: (json: JsonOutput) => Promise<void>
   }
 }
 
-async function* jsonArrayLines(key: string, items: AsyncIterable<unknown>): AsyncGenerator<string> {
+/** Rejected rows shown on stderr, one a line; past the first SHOWN_REJECTIONS, how many more (--json has them all). */
+const SHOWN_REJECTIONS = 100;
+
+async function reportRejections(file: string, rejections: Rejections): Promise<void> {
+  const label = paint(process.stderr).yellow('rejected');
+  let shown = 0;
+  for await (const rejection of rejections.all()) {
+    if (shown === SHOWN_REJECTIONS) break;
+    process.stderr.write(`digest: ${file}:${rejection.line}: ${label} ${visible(rejection.reason)}\n`);
+    shown++;
+  }
+  const more = rejections.count - shown;
+  if (more > 0) process.stderr.write(`digest: ${file}: ${label} ${more.toLocaleString('en')} more rows, not shown here (--json lists every one)\n`);
+}
+
+/** One JSON document, written as it is made: `fields` first, then the array under `key`, an item a line. */
+async function* jsonArrayLines(key: string, items: AsyncIterable<unknown>, fields: Record<string, unknown> = {}): AsyncGenerator<string> {
   let first = true;
-  yield `{\n  ${JSON.stringify(key)}: [`;
+  const before = Object.entries(fields).map(([name, value]) => `\n  ${JSON.stringify(name)}: ${JSON.stringify(value)},`);
+  yield `{${before.join('')}\n  ${JSON.stringify(key)}: [`;
   for await (const item of items) {
     yield `${first ? '' : ','}\n    ${JSON.stringify(item)}`;
     first = false;

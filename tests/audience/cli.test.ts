@@ -118,6 +118,27 @@ onEachDatabase((target) => {
       expect(json(await digest(['list', '--db', db, '--json'])).subscribers[1].name).toBe('Bob\x1b]0;owned\x07\x1b[2J');
     });
 
+    test('a file of mostly bad rows: --json lists every rejected row in file order, the terminal the first hundred and a count', async () => {
+      const db = await target.fresh();
+      const rows = ['email,name'];
+      for (let i = 0; i < 12_000; i++) rows.push(i % 4000 === 0 ? `good${i}@example.com,Good` : `not-an-address-${i},Bad`);
+      const list = join(await tempDir(), 'bad.csv');
+      await writeFile(list, `${rows.join('\n')}\n`);
+      const run = await digest(['import', list, '--db', db, '--json']);
+      expect(run.code).toBe(0);
+      const result = json(run);
+      expect(result).toMatchObject({ imported: 3, updated: 0, unchanged: 0 });
+      expect(result.rejected).toHaveLength(11_997);
+      expect(result.rejected[0]).toEqual({ line: 3, reason: 'the address has no @: "not-an-address-1"' });
+      expect(result.rejected.at(-1)).toEqual({ line: 12_001, reason: 'the address has no @: "not-an-address-11999"' });
+      const lines = result.rejected.map((rejection: { line: number }) => rejection.line);
+      expect(lines).toEqual([...lines].sort((a, b) => a - b));
+      const shown = run.stderr.trim().split('\n');
+      expect(shown).toHaveLength(101);
+      expect(shown[0]).toBe(`digest: ${list}:3: rejected the address has no @: "not-an-address-1"`);
+      expect(shown[100]).toBe(`digest: ${list}: rejected 11,897 more rows, not shown here (--json lists every one)`);
+    });
+
     test('an invalid address is refused with the reason', async () => {
       const db = await target.fresh();
       const run = await digest(['add', 'ann@localhost', '--db', db]);
