@@ -5,6 +5,7 @@ import { openCsv, type CsvRow } from './csv.js';
 import { bindFormat, type FormatName } from './formats/index.js';
 import { Rejections, type Rejection } from './rejections.js';
 import type { CheckedInput, Outcome, SubscriberStore } from './store.js';
+import { quote } from './quote.js';
 
 export interface ImportOptions {
   format?: FormatName | 'auto';
@@ -117,7 +118,7 @@ export async function importFile(store: SubscriberStore, file: string, options: 
       }
       const check = checkAddress(mapped.email);
       if (!check.ok) {
-        rejections.add({ line: row.line, reason: `${check.reason}: ${JSON.stringify(mapped.email)}` });
+        rejections.add({ line: row.line, reason: `${check.reason}: ${quote(mapped.email)}` });
         continue;
       }
       // The mapped row is ours alone: completed in place rather than copied.

@@ -1,6 +1,7 @@
 import type { Status } from '../store.js';
 import type { Format } from './format.js';
 import { parseObject, parseTags, parseTime } from './row.js';
+import { quote } from '../quote.js';
 
 // Buttondown's subscriber export: email (email_address in newer ones), creation_date, notes, metadata
 // (JSON), tags, secondary_id, subscriber_type (type), source, referrer_url, utm_* columns.
@@ -35,7 +36,7 @@ export const buttondownFormat: Format = {
   map(row) {
     const type = (row.first('subscriber type', 'type') ?? 'regular').toLowerCase();
     const status = types[type];
-    if (status === undefined) return { reject: `unknown Buttondown subscriber type "${type}"` };
+    if (status === undefined) return { reject: `unknown Buttondown subscriber type ${quote(type)}` };
     if (typeof status === 'object') return status;
     const metadata = parseObject(row.get('metadata'), 'metadata');
     if (typeof metadata === 'string') return { reject: metadata };

@@ -1,6 +1,7 @@
 import { isStatus, statuses } from '../store.js';
 import type { Format } from './format.js';
 import { parseObject, parseTags } from './row.js';
+import { quote } from '../quote.js';
 
 /** The columns `digest subscribers export` writes, in order. */
 export const digestColumns = ['email', 'name', 'status', 'tags', 'attributes', 'consent_source', 'consent_at', 'withdrawn_at', 'withdrawn_how'];
@@ -17,7 +18,7 @@ export const digestFormat: Format = {
   detect: (columns) => columns.has('email') && columns.has('consent source') && columns.has('withdrawn how'),
   map(row) {
     const status = row.get('status') || 'subscribed';
-    if (!isStatus(status)) return { reject: `unknown status "${status}" (expected ${statuses.join(', ')})` };
+    if (!isStatus(status)) return { reject: `unknown status ${quote(status)} (expected ${statuses.join(', ')})` };
     const attributes = parseObject(row.get('attributes'), 'attributes');
     if (typeof attributes === 'string') return { reject: attributes };
     const orNull = (value: string | undefined) => (value ? value : null);

@@ -1,6 +1,7 @@
 import type { Status } from '../store.js';
 import type { Format } from './format.js';
 import { fullName, parseTags } from './row.js';
+import { quote } from '../quote.js';
 
 /** The address columns a hand-made spreadsheet is likely to have. */
 export const genericEmailColumns = ['email', 'email address', 'e mail', 'e mail address', 'emailaddress', 'mail'];
@@ -22,7 +23,7 @@ export const genericFormat: Format = {
   map(row) {
     const listed = row.first('status', 'subscribed')?.toLowerCase();
     const status = listed === undefined ? 'subscribed' : values[listed];
-    if (status === undefined) return { reject: `unknown status "${listed}" (expected subscribed, unsubscribed, bounced or complained)` };
+    if (status === undefined) return { reject: `unknown status ${quote(listed ?? "")} (expected subscribed, unsubscribed, bounced or complained)` };
     return {
       email: '',
       name: row.first('name', 'full name') ?? fullName(row.get('first name'), row.get('last name')),

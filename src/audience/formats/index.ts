@@ -9,6 +9,7 @@ import { listmonkFormat } from './listmonk.js';
 import { mailchimpFormat } from './mailchimp.js';
 import { columnKey, rowReader, type Mapped } from './row.js';
 import { substackFormat } from './substack.js';
+import { quote } from '../quote.js';
 
 export { formatNames, type Format, type FormatName } from './format.js';
 
@@ -27,7 +28,7 @@ export function bindFormat(columns: string[], chosen: FormatName | 'auto', file:
   const format = chosen === 'auto' ? formats.find((candidate) => candidate.detect(keys)) : formats.find((candidate) => candidate.name === chosen);
   const emailColumn = format?.emailColumns.find((column) => keys.has(column));
   if (!format || !emailColumn) {
-    const header = columns.map((column) => JSON.stringify(column)).join(', ');
+    const header = `${columns.slice(0, 12).map((column) => quote(column)).join(', ')}${columns.length > 12 ? `, … (${columns.length} columns)` : ''}`;
     const expected = (format ?? genericFormat).emailColumns.slice(0, 3).join('", "');
     const hint = columns.some((column) => column.includes('@'))
       ? ': the first row looks like an address, so add a header row such as "email" above it'

@@ -1,6 +1,7 @@
 import type { Status } from '../store.js';
 import type { Format } from './format.js';
 import { parseObject, parseTime } from './row.js';
+import { quote } from '../quote.js';
 
 // listmonk's subscriber export (uuid, email, name, attributes, status, created_at, updated_at) and its
 // import format (email, name, attributes). Blocklisted subscribers must never be mailed again.
@@ -19,7 +20,7 @@ export const listmonkFormat: Format = {
   map(row) {
     const listed = (row.get('status') || 'enabled').toLowerCase();
     const status = values[listed];
-    if (status === undefined) return { reject: `unknown listmonk status "${listed}"` };
+    if (status === undefined) return { reject: `unknown listmonk status ${quote(listed)}` };
     const attributes = parseObject(row.get('attributes'), 'attributes');
     if (typeof attributes === 'string') return { reject: attributes };
     return {

@@ -1,6 +1,7 @@
 import type { Status } from '../store.js';
 import type { Format } from './format.js';
 import { fullName, parseTags, parseTime } from './row.js';
+import { quote } from '../quote.js';
 
 // Mailchimp exports an audience as one CSV per status (subscribed_, unsubscribed_, cleaned_members_export…),
 // with the same member columns; the unsubscribed file adds UNSUB_* columns and the cleaned one CLEAN_*.
@@ -34,7 +35,7 @@ export const mailchimpFormat: Format = {
     const listed = row.get('status')?.toLowerCase();
     if (listed) {
       const known = statusValues[listed];
-      if (known === undefined) return { reject: `unknown Mailchimp status "${listed}"` };
+      if (known === undefined) return { reject: `unknown Mailchimp status ${quote(listed)}` };
       if (typeof known === 'object') return known;
       status = known;
       if (status !== 'subscribed') withdrawnHow = `mailchimp: ${listed}`;
