@@ -1,6 +1,7 @@
 import type { Status } from '../store.js';
 import type { Format } from './format.js';
 import { fullName, parseTags, parseTime } from './row.js';
+import { quote } from '../quote.js';
 
 // Kit (formerly ConvertKit) subscriber exports: first_name, email (email_address), state or status,
 // created_at, tags, then one column per custom field.
@@ -26,7 +27,7 @@ export const kitFormat: Format = {
   map(row) {
     const state = (row.first('state', 'status') ?? 'active').toLowerCase();
     const status = states[state];
-    if (status === undefined) return { reject: `unknown Kit state "${state}"` };
+    if (status === undefined) return { reject: `unknown Kit state ${quote(state)}` };
     if (typeof status === 'object') return status;
     return {
       email: '',
