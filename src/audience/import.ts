@@ -28,7 +28,7 @@ export interface ImportResult {
   updated: number;
   unchanged: number;
   /** The first rejected rows in file order (REJECTIONS_HELD): all of them, in a file with no more. */
-  rejected: Rejection[];
+  readonly rejected: Rejection[];
   /** Every rejected row, however many: their count, and all() to list them (then dispose()). */
   rejections: Rejections;
   /** Whether the changes were kept: false when --strict refused the file. */
@@ -67,7 +67,17 @@ export async function importFile(store: SubscriberStore, file: string, options: 
   const csv = await openCsv(file);
   const bound = bindFormat(csv.columns, options.format ?? 'auto', file);
   const rejections = new Rejections();
-  const result: ImportResult = { format: bound.format.name, imported: 0, updated: 0, unchanged: 0, rejected: [], rejections, applied: true };
+  const result: ImportResult = {
+    format: bound.format.name,
+    imported: 0,
+    updated: 0,
+    unchanged: 0,
+    get rejected() {
+      return rejections.first();
+    },
+    rejections,
+    applied: true,
+  };
   const mergeOptions = { resubscribe: options.resubscribe, tags: options.tags, source: `import:${bound.format.name}`, now: new Date().toISOString() };
   const holdWhileReading = store.pipelined;
   const size = Math.max(1, options.batchSize ?? (!holdWhileReading ? SQLITE_BATCH : store.kind === 'postgres' ? POSTGRES_BATCH : SQLITE_WRITER_BATCH));
@@ -199,7 +209,6 @@ export async function importFile(store: SubscriberStore, file: string, options: 
       throw error;
     }
   }
-  result.rejected = rejections.first();
   return result;
 }
 

@@ -56,18 +56,20 @@ export class Rejections {
   async *all(): AsyncGenerator<Rejection> {
     const erased = this.sortedErased();
     let at = 0;
-    const inOrder = async function* (this: Rejections): AsyncGenerator<Rejection> {
-      yield* this.held;
-      if (!this.spill) return;
-      flush(this.spill);
-      const lines = createInterface({ input: createReadStream(this.spill.path), crlfDelay: Infinity });
-      for await (const line of lines) if (line) yield JSON.parse(line) as Rejection;
-    }.call(this);
-    for await (const rejection of inOrder) {
+    for await (const rejection of this.asRead()) {
       while (at < erased.length && erased[at]!.line < rejection.line) yield erased[at++]!;
       yield rejection;
     }
     while (at < erased.length) yield erased[at++]!;
+  }
+
+  /** The rows rejected as they were read, held and spilled. */
+  private async *asRead(): AsyncGenerator<Rejection> {
+    yield* this.held;
+    if (!this.spill) return;
+    flush(this.spill);
+    const lines = createInterface({ input: createReadStream(this.spill.path), crlfDelay: Infinity });
+    for await (const line of lines) if (line) yield JSON.parse(line) as Rejection;
   }
 
   /** Removes the temporary file, if there is one. */
