@@ -71,6 +71,8 @@ const configSchema = z
     outDir: z.string().default('build'),
     templatesDir: z.string().default('templates'),
     testAddresses: z.array(z.string()).default([]),
+    /** Seconds to wait for any answer from the SMTP server before giving up on it (send --timeout). */
+    timeout: z.number().positive('must be a number of seconds above 0').max(3600, 'must be at most 3600 seconds').default(60),
     brand: brandSchema.default(brandSchema.parse({})),
     labels: labelsSchema.default(labelsSchema.parse({})),
   })

@@ -18,6 +18,8 @@ interface SendFlags {
   attempts: string;
   retryDelay: string;
   retryUnknown?: boolean;
+  timeout?: string;
+  ignoreSchedule?: boolean;
   yes?: boolean;
   json?: boolean;
 }
@@ -43,8 +45,23 @@ export function registerSend(program: Command): void {
     .option('--attempts <n>', 'tries per reader within a run for temporary failures (4xx, dropped connections)', '3')
     .option('--retry-delay <ms>', 'the wait before the first retry; it doubles each time', '2000')
     .option('--retry-unknown', 'send again to readers whose earlier send was interrupted before the server answered')
+    .option('--timeout <seconds>', 'the longest wait for any answer from the SMTP server (default: timeout in the config, else 60)')
+    .option('--ignore-schedule', "send a named issue now even though its send_at is still ahead")
     .option('-y, --yes', 'do not ask for confirmation (required without a terminal)')
     .option('--json', 'print one JSON document with the outcome')
+    .addHelpText(
+      'after',
+      `
+Exit status:
+  0   every reader reached a final state: sent, or failed for good (a hard bounce)
+  75  the send is not finished: readers deferred, unknown or not yet reached; run again later
+      (unknown readers are only sent to again with --retry-unknown, after a look at digest status)
+  1   an error before or during the send; nothing about the readers is lost, run again once fixed
+  130, 143  stopped by SIGINT or SIGTERM after writing every outcome; run again to finish
+
+A first SIGINT or SIGTERM stops claiming readers, waits a few seconds for the answers of the
+messages in flight, writes every outcome and prints the summary; a second one stops at once.`,
+    )
     .action(async (file: string | undefined, flags: SendFlags, command: Command) => {
       const [{ loadConfig }, { databaseUrl }, { runSend }, { terminalHooks }, { UserError }] = await Promise.all([
         import('../config.js'),
@@ -63,12 +80,21 @@ export function registerSend(program: Command): void {
       const now = flags.now ? new Date(flags.now) : new Date();
       if (Number.isNaN(now.getTime())) throw new UserError(`--now must be an ISO 8601 date-time, not "${flags.now}"`);
 
+      const timeout = count('timeout', flags.timeout, 0.001);
+
       const config = await loadConfig({ path: command.optsWithGlobals().config });
       const hooks = terminalHooks({ yes: Boolean(flags.yes), json: Boolean(flags.json) });
       const abort = new AbortController();
-      const stop = () => abort.abort();
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      let stoppedBy: NodeJS.Signals | undefined;
+      // The first signal stops the send in order; a second one, while it winds down, at once.
+      const stop = (signal: NodeJS.Signals) => {
+        if (stoppedBy) process.exit(signalStatus(signal));
+        stoppedBy = signal;
+        process.stderr.write(`\nstopping: no more readers are claimed; waiting for the answers in flight (${signal} again stops at once)\n`);
+        abort.abort();
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
       try {
         const outcomes = await runSend(
           {
@@ -82,6 +108,10 @@ export function registerSend(program: Command): void {
             from: flags.from,
             test: flags.test,
             dryRun: flags.dryRun,
+            yes: flags.yes,
+            now: flags.now ? now : undefined,
+            ignoreSchedule: flags.ignoreSchedule,
+            timeoutMs: (timeout ?? config.timeout) * 1000,
             limit: count('limit', flags.limit, 0),
             rate: count('rate', flags.rate, 0),
             concurrency: count('concurrency', flags.concurrency, 1)!,
@@ -94,7 +124,7 @@ export function registerSend(program: Command): void {
         );
         hooks.finish();
         report(outcomes, Boolean(flags.json), Boolean(flags.due));
-        if (abort.signal.aborted) process.exitCode = 130;
+        process.exitCode = stoppedBy ? signalStatus(stoppedBy) : exitStatus(outcomes);
       } finally {
         process.off('SIGINT', stop);
         process.off('SIGTERM', stop);
@@ -103,6 +133,27 @@ export function registerSend(program: Command): void {
 }
 
 type Outcomes = Awaited<ReturnType<typeof import('../delivery/run.js').runSend>>;
+
+/** EX_TEMPFAIL (sysexits.h): the job is not done, and running it again later is the remedy. */
+export const UNFINISHED = 75;
+
+/**
+ * 0 when every reader of every issue reached a final state; 75 when readers are deferred or not yet
+ * reached (a later run has work to do), or became unknown in this run (someone should look before
+ * --retry-unknown). Unknown readers from an earlier run were reported by that run: a scheduled job
+ * does not stay red for them forever.
+ */
+function exitStatus(outcomes: Outcomes): number {
+  const unfinished = outcomes.some(
+    (outcome) => outcome.kind === 'sent' && (outcome.summary.deferred > 0 || outcome.summary.unknownNow > 0 || outcome.summary.pending > 0),
+  );
+  return unfinished ? UNFINISHED : 0;
+}
+
+/** The shell's status for a process ended by this signal: 128 + its number. */
+function signalStatus(signal: NodeJS.Signals): number {
+  return signal === 'SIGINT' ? 130 : 143;
+}
 
 function report(outcomes: Outcomes, json: boolean, due: boolean) {
   const documents = outcomes.map((outcome) => {
@@ -128,7 +179,7 @@ function report(outcomes: Outcomes, json: boolean, due: boolean) {
     if (outcome.kind === 'sent') {
       const s = outcome.summary;
       out.write(
-        `${colour.green('✓')} ${s.issue}: ${s.sent} sent now, ${s.alreadySent} already sent, ${s.failed} failed, ${s.deferred} deferred, ${s.unknown} unknown, ${s.excluded} excluded (of ${s.recipients} readers)\n`,
+        `${s.deferred || s.unknown || s.pending ? colour.yellow('…') : colour.green('✓')} ${s.issue}: ${s.sent} sent now, ${s.alreadySent} already sent, ${s.failed} failed, ${s.deferred} deferred, ${s.unknown} unknown, ${s.pending} not yet reached, ${s.excluded} excluded (of ${s.recipients} readers)\n`,
       );
     } else if (outcome.kind === 'test') out.write(`${colour.green('✓')} test of ${outcome.issue} sent to ${outcome.sent.join(', ')}\n`);
     else if (outcome.kind === 'declined') out.write(`not sent: ${outcome.issue}\n`);

@@ -22,7 +22,7 @@ export function terminalHooks(options: { yes: boolean; json: boolean }): SendHoo
   let startedAt = 0;
 
   return {
-    async confirm({ subject, readers, via }) {
+    async confirm({ subject, readers, via, early }) {
       if (options.yes) return true;
       if (!process.stdin.isTTY || !out.isTTY) {
         throw new (await import('../errors.js')).UserError(`about to send "${subject}" to ${readers.toLocaleString('en')} readers via ${via}: add --yes to confirm without a terminal`, {
@@ -31,7 +31,8 @@ export function terminalHooks(options: { yes: boolean; json: boolean }): SendHoo
       }
       const prompt = createInterface({ input: process.stdin, output: out });
       try {
-        const answer = await prompt.question(`Send "${subject}" to ${readers.toLocaleString('en')} readers via ${via}? [y/N] `);
+        const note = early ? ` now, though ${early}` : '';
+        const answer = await prompt.question(`Send "${subject}" to ${readers.toLocaleString('en')} readers via ${via}${note}? [y/N] `);
         return /^y(es)?$/i.test(answer.trim());
       } finally {
         prompt.close();

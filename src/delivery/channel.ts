@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import { writeFileAtomic } from '../fs.js';
 import type { OutgoingMessage } from './message.js';
-import { openConnection, SmtpPool, type Connection } from './smtp-pool.js';
+import { openConnection, SmtpPool, type Connection, type SendFailure } from './smtp-pool.js';
 
 /**
  * Where the built messages of a send go: an SMTP server through a pool of connections, or the
@@ -17,12 +17,19 @@ export interface Channel {
   readonly internationalOk: boolean;
   deliver(message: OutgoingMessage, key: string): Promise<{ reply: string }>;
   close(): void;
+  /** Ends the deliveries still waiting for an answer at once: each rejects (see classify). */
+  abort(): void;
 }
 
-/** What an attempt's failure means for the reader. */
+/**
+ * What an attempt's failure means for the reader: try again (nothing complete reached the server),
+ * failed for good, unknown (the whole message went out and no answer came back: it may have been
+ * accepted, so it is not sent again on its own), or fatal for the whole send.
+ */
 export type Verdict =
   | { kind: 'retry'; reply: string }
   | { kind: 'failed'; reply: string; bounce: boolean }
+  | { kind: 'unknown'; reply: string }
   | { kind: 'fatal'; reply: string };
 
 export function outboxChannel(folder: string, slug: string): Channel {
@@ -37,12 +44,15 @@ export function outboxChannel(folder: string, slug: string): Channel {
       return { reply: `written to ${join(folder, slug, name)}` };
     },
     close() {},
+    abort() {},
   };
 }
 
 export interface SmtpOptions {
   url: string;
   concurrency: number;
+  /** The longest wait for any answer from the server. */
+  timeoutMs?: number;
   dkim?: { domainName: string; keySelector: string; privateKey: string };
 }
 
@@ -55,12 +65,12 @@ export const SIGNED_HEADERS = 'From:To:Subject:Date:Message-ID:MIME-Version:Cont
  * server takes internationalised addresses.
  */
 export async function smtpChannel(options: SmtpOptions): Promise<Channel> {
-  const parsed = new URL(options.url);
-  const description = `${parsed.protocol.replace(':', '')}://${parsed.hostname}${parsed.port ? `:${parsed.port}` : ''}`;
-  const internationalOk = await probe(options.url, description);
+  const description = describeSmtpUrl(options.url);
+  const internationalOk = await probe(options.url, description, options.timeoutMs);
   const pool = new SmtpPool({
     url: options.url,
     size: options.concurrency,
+    timeoutMs: options.timeoutMs,
     dkim: options.dkim ? { ...options.dkim, headerFieldNames: SIGNED_HEADERS } : undefined,
   });
   return {
@@ -73,13 +83,39 @@ export async function smtpChannel(options: SmtpOptions): Promise<Channel> {
     close() {
       pool.close();
     },
+    abort() {
+      pool.abort();
+    },
   };
 }
 
-async function probe(url: string, description: string): Promise<boolean> {
+/**
+ * The SMTP URL as it may be printed: scheme, host and port, never the credentials. A URL that
+ * cannot be read is refused here, before anything is opened, in words that leave the password out.
+ */
+export function describeSmtpUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new UserError(`the SMTP URL ${redactUrl(url)} is not a valid URL (expected smtp://user:password@host:port or smtps://…)`, { code: 'invalid-smtp-url' });
+  }
+  if (parsed.protocol !== 'smtp:' && parsed.protocol !== 'smtps:') {
+    throw new UserError(`the SMTP URL ${redactUrl(url)} must start with smtp:// or smtps://`, { code: 'invalid-smtp-url' });
+  }
+  if (!parsed.hostname) throw new UserError(`the SMTP URL ${redactUrl(url)} names no host`, { code: 'invalid-smtp-url' });
+  return `${parsed.protocol.replace(':', '')}://${parsed.hostname}${parsed.port ? `:${parsed.port}` : ''}`;
+}
+
+/** A URL without anything between `//` and `@`: user names and passwords stay out of messages. */
+function redactUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1***@');
+}
+
+async function probe(url: string, description: string, timeoutMs?: number): Promise<boolean> {
   let connection: Connection | undefined;
   try {
-    connection = await openConnection(url);
+    connection = await openConnection(url, timeoutMs);
     return connection.extensions.includes('SMTPUTF8');
   } catch (error) {
     const code = (error as { code?: string }).code;
@@ -96,13 +132,17 @@ async function probe(url: string, description: string): Promise<boolean> {
 }
 
 /**
- * 5xx is final and a 5.1.x (no such mailbox) marks the address bounced; 4xx, a dropped connection
- * or a timeout may pass, so they are tried again; refused credentials stop the whole send.
+ * 5xx is final and a 5.1.x (no such mailbox) marks the address bounced; 4xx, or a dropped
+ * connection or a timeout before the whole message was out, may pass, so they are tried again; a
+ * dropped connection or a timeout after it is unknown; refused credentials stop the whole send.
  */
 export function classify(error: unknown): Verdict {
-  const { responseCode, response, code, message } = error as { responseCode?: number; response?: string; code?: string; message?: string };
+  const { responseCode, response, code, message, afterData } = error as SendFailure;
   const reply = (response ?? message ?? String(error)).replace(/\s+/g, ' ').trim();
   if (code === 'EAUTH') return { kind: 'fatal', reply: `the server refused the credentials: ${reply}` };
+  if (afterData && !responseCode) {
+    return { kind: 'unknown', reply: `no answer after the whole message was sent (${reply}); the server may have accepted it` };
+  }
   if (responseCode && responseCode >= 500) {
     const bounce = /^5\d\d[ -]5\.1\.\d/.test(reply) || ([550, 551, 553].includes(responseCode) && /\b5\.1\.\d\b/.test(reply));
     return { kind: 'failed', reply, bounce };

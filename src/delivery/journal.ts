@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { Dialect } from '../audience/sql/dialect.js';
 import { CompiledOnce } from './compiled-once.js';
+import { GroupCommit } from './group-commit.js';
 
 /**
  * The send journal: for each (issue, reader) one row whose state says whether that reader has been
@@ -11,11 +12,14 @@ import { CompiledOnce } from './compiled-once.js';
  *
  *   pending ──claim──▶ (leased) ──▶ sending ──▶ sent | failed | deferred
  *                                      │
- *                                      └─ process died before SMTP answered ──▶ unknown
+ *                                      ├─ the whole message went out, no answer came ──▶ unknown
+ *                                      └─ process died before its outcome was written ──▶ unknown
  *
  * `sending` is written, and committed, before a message is handed to SMTP. A row found in
  * `sending` whose owner is gone was handed over and its answer lost: it becomes `unknown` and is
  * not sent again unless asked, because a second copy in a reader's inbox is worse than a report.
+ * Outcomes are committed within a few milliseconds of the answer (GroupCommit), so after a kill
+ * `unknown` holds the readers in flight and barely more.
  */
 export type JournalState = 'pending' | 'sending' | 'sent' | 'failed' | 'deferred' | 'unknown';
 
@@ -72,15 +76,35 @@ export function workerId(): string {
   return `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
 }
 
+/** One write the group commit makes: a reader marked `sending`, or the outcome of an attempt. */
+type JournalWrite =
+  | { kind: 'sending'; issue: string; key: string; at: Date }
+  | { kind: 'outcome'; issue: string; key: string; state: Outcome; reply: string | null; messageId: string | null; at: Date };
+
+/** What an attempt can leave: `pending` puts the reader back for a retry later in the same run. */
+export type Outcome = Exclude<JournalState, 'sending'>;
+
 export class Journal {
   private readonly db: Kysely<JournalDatabase>;
-  /** The two writes made for every message, compiled once (see CompiledOnce). */
+  /** The writes made for every message, compiled once (see CompiledOnce). */
   private readonly sendingStatement: CompiledOnce<'lease_until' | 'updated_at' | 'issue' | 'key' | 'owner'>;
   private readonly outcomeStatement: CompiledOnce<'state' | 'reply' | 'message_id' | 'updated_at' | 'issue' | 'key' | 'owner'>;
+  private readonly retryStatement: CompiledOnce<'reply' | 'updated_at' | 'issue' | 'key' | 'owner'>;
+  /**
+   * Every `sending` mark and every outcome goes through one group commit: a mark is committed
+   * before its message leaves, and an outcome is durable within a commit or two of the answer, so
+   * a process killed at full speed leaves `unknown` only the readers in flight and those answered
+   * in the last few milliseconds.
+   */
+  private readonly writes = new GroupCommit<JournalWrite, boolean>((group) => this.commit(group));
+  /** The first write that failed, for drain(): outcomes are not awaited one by one. */
+  private failure?: unknown;
 
   constructor(
     private readonly dialect: Dialect,
     readonly owner: string = workerId(),
+    /** How long a `sending` mark holds the reader: past the longest a message can wait for its answer. */
+    private readonly sendingMs: number = SENDING_MS,
   ) {
     this.db = dialect.db as unknown as Kysely<JournalDatabase>;
     this.sendingStatement = new CompiledOnce((slot) =>
@@ -96,6 +120,15 @@ export class Journal {
       this.db
         .updateTable('send_journal')
         .set({ state: slot('state') as JournalState, reply: slot('reply'), message_id: slot('message_id'), updated_at: slot('updated_at'), lease_owner: null, lease_until: null })
+        .where('issue', '=', slot('issue'))
+        .where('email_key', '=', slot('key'))
+        .where('lease_owner', '=', slot('owner')),
+    );
+    // A retry within the run keeps the reader's lease: no other process takes it meanwhile.
+    this.retryStatement = new CompiledOnce((slot) =>
+      this.db
+        .updateTable('send_journal')
+        .set({ state: 'pending' as const, reply: slot('reply'), updated_at: slot('updated_at') })
         .where('issue', '=', slot('issue'))
         .where('email_key', '=', slot('key'))
         .where('lease_owner', '=', slot('owner')),
@@ -254,66 +287,49 @@ export class Journal {
   }
 
   /**
-   * Written and committed before the message goes to SMTP. Returns false if this worker no longer
-   * holds the reader (its lease ran out and another took it): then it must not send.
+   * Marks the reader `sending` and resolves once that is committed, before the message goes to
+   * SMTP. Resolves false if this worker no longer holds the reader (its lease ran out and another
+   * took it): then it must not send.
    */
-  async markSending(issue: string, key: string, now = new Date()): Promise<boolean> {
-    const changed = await this.sendingStatement.run(this.dialect.db, {
-      lease_until: new Date(now.getTime() + SENDING_MS).toISOString(),
-      updated_at: now.toISOString(),
-      issue,
-      key,
-      owner: this.owner,
-    });
-    return changed === 1;
+  markSending(issue: string, key: string, now = new Date()): Promise<boolean> {
+    return this.writes.add({ kind: 'sending', issue, key, at: now });
   }
-
-  /** The outcome of one attempt. `pending` puts the reader back for a retry later in this run. */
-  async settle(issue: string, key: string, state: Exclude<JournalState, 'sending' | 'unknown'>, detail: { reply?: string; messageId?: string }, now = new Date()) {
-    const release = state !== 'pending';
-    await this.db
-      .updateTable('send_journal')
-      .set({
-        state,
-        reply: detail.reply?.slice(0, 1000) ?? null,
-        message_id: detail.messageId ?? null,
-        updated_at: now.toISOString(),
-        ...(release ? { lease_owner: null, lease_until: null } : {}),
-      })
-      .where('issue', '=', issue)
-      .where('email_key', '=', key)
-      .where('lease_owner', '=', this.owner)
-      .execute();
-  }
-
-  private settled: { issue: string; key: string; state: 'sent' | 'failed' | 'deferred'; detail: { reply?: string; messageId?: string }; at: Date }[] = [];
 
   /**
-   * A final outcome, written with others in one transaction a moment later instead of one commit
-   * per message. Safe: until it is written the reader stays `sending`, which after a crash reads as
-   * `unknown`, so no outcome that is lost can cause a second copy.
+   * Records the outcome of an attempt, in the next group commit. The promise need not be awaited
+   * (drain() waits for all and reports a failure): until it is written the reader stays `sending`,
+   * which after a crash reads as `unknown`, so an outcome lost in a crash never causes a second copy.
    */
-  settleSoon(issue: string, key: string, state: 'sent' | 'failed' | 'deferred', detail: { reply?: string; messageId?: string }, now = new Date()): number {
-    this.settled.push({ issue, key, state, detail, at: now });
-    return this.settled.length;
+  settle(issue: string, key: string, state: Outcome, detail: { reply?: string; messageId?: string }, now = new Date()): Promise<void> {
+    const written = this.writes
+      .add({ kind: 'outcome', issue, key, state, reply: detail.reply?.slice(0, 1000) ?? null, messageId: detail.messageId ?? null, at: now })
+      .then(() => undefined);
+    written.catch((error: unknown) => (this.failure ??= error));
+    return written;
   }
 
-  /** Writes the outcomes held by settleSoon. */
-  async flush(): Promise<void> {
-    const batch = this.settled.splice(0);
-    if (!batch.length) return;
-    await this.dialect.transaction(async () => {
-      for (const { issue, key, state, detail, at } of batch) {
-        await this.outcomeStatement.run(this.dialect.db, {
-          state,
-          reply: detail.reply?.slice(0, 1000) ?? null,
-          message_id: detail.messageId ?? null,
-          updated_at: at.toISOString(),
-          issue,
-          key,
-          owner: this.owner,
-        });
+  /** Waits until every mark and outcome asked for so far is committed; throws the first that failed. */
+  async drain(): Promise<void> {
+    await this.writes.drain();
+    if (this.failure) throw this.failure;
+  }
+
+  /** One group in one transaction, in the order asked: a retry's outcome lands before its next mark. */
+  private commit(group: JournalWrite[]): Promise<boolean[]> {
+    return this.dialect.transaction(async () => {
+      const db = this.dialect.db;
+      const results: boolean[] = [];
+      for (const write of group) {
+        const common = { updated_at: write.at.toISOString(), issue: write.issue, key: write.key, owner: this.owner };
+        if (write.kind === 'sending') {
+          results.push((await this.sendingStatement.run(db, { ...common, lease_until: new Date(write.at.getTime() + this.sendingMs).toISOString() })) === 1);
+        } else if (write.state === 'pending') {
+          results.push((await this.retryStatement.run(db, { ...common, reply: write.reply })) === 1);
+        } else {
+          results.push((await this.outcomeStatement.run(db, { ...common, state: write.state, reply: write.reply, message_id: write.messageId })) === 1);
+        }
       }
+      return results;
     });
   }
 
@@ -340,6 +356,21 @@ export class Journal {
     const counts = emptyStateCounts();
     for (const row of rows) counts[row.state] = Number(row.n);
     return counts;
+  }
+
+  /**
+   * Readers pending with nobody holding them: left for a later run (--limit, a stop, a lease given
+   * back). Those that another live process holds are its to finish, not work left by this run.
+   */
+  async unreached(issue: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('send_journal')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('issue', '=', issue)
+      .where('state', '=', 'pending')
+      .where('lease_owner', 'is', null)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
   }
 
   async issues(): Promise<SendsTable[]> {

@@ -27,12 +27,18 @@ export interface SendRequest extends SendPacing {
   from?: string;
   test?: string[];
   dryRun?: boolean;
+  /** Confirmed already (--yes): nobody will be asked. */
+  yes?: boolean;
+  /** Send a named issue now even if its send_at is still ahead. */
+  ignoreSchedule?: boolean;
+  /** The time to hold send_at against (--now); also makes a named issue's early send deliberate. */
+  now?: Date;
 }
 
 /** What the command line supplies: the question to the editor, and where progress goes. */
 export interface SendHooks {
   /** Asked before a real send; false stops it. */
-  confirm(question: { subject: string; readers: number; via: string }): Promise<boolean>;
+  confirm(question: { subject: string; readers: number; via: string; early?: string }): Promise<boolean>;
   progress(issue: string, progress: Progress): void;
   notice(message: string): void;
   started(issue: string, subject: string, readers: number, via: string): void | Promise<void>;
@@ -73,8 +79,8 @@ export async function runSend(request: SendRequest, hooks: SendHooks): Promise<S
 
 async function sendOne(edition: Edition, from: string, request: SendRequest, hooks: SendHooks): Promise<SendOutcome> {
   const issue = edition.meta.slug;
-  const channel = await openChannel(request, from, edition.meta.slug);
   if (request.test) {
+    const channel = await openChannel(request, from, edition.meta.slug);
     try {
       return { kind: 'test', issue, sent: await sendTests(edition, from, request, channel) };
     } finally {
@@ -82,19 +88,27 @@ async function sendOne(edition: Edition, from: string, request: SendRequest, hoo
     }
   }
   const { openStore, openSource } = await import('../audience/open.js');
-  const store = await openStore(request.databaseUrl);
-  const list = request.listFile ? await openSource(resolve(request.listFile)) : undefined;
-  try {
-    if (request.dryRun) {
-      channel.close();
+  // A dry run reads the list and the journal only: no SMTP server is needed, or contacted.
+  if (request.dryRun) {
+    const store = await openStore(request.databaseUrl);
+    const list = request.listFile ? await openSource(resolve(request.listFile)) : undefined;
+    try {
       return { kind: 'dry-run', plan: await planSend({ edition, store, list }) };
+    } finally {
+      await list?.close();
+      await store.close();
     }
+  }
+  const early = request.due ? undefined : earlySend(edition, request);
+  const channel = await openChannel(request, from, edition.meta.slug);
+  let store: SubscriberStore | undefined;
+  let list: Awaited<ReturnType<typeof openSource>> | undefined;
+  try {
+    store = await openStore(request.databaseUrl);
+    list = request.listFile ? await openSource(resolve(request.listFile)) : undefined;
     if (request.due) {
       const earlier = await new Journal(store.dialect).send(issue);
-      if (earlier?.completed_at) {
-        channel.close();
-        return { kind: 'sent', summary: await finishedSummary(store, issue, earlier.excluded) };
-      }
+      if (earlier?.completed_at) return { kind: 'sent', summary: await finishedSummary(store, issue, earlier.excluded) };
     }
     const summary = await sendIssue({
       edition,
@@ -109,7 +123,7 @@ async function sendOne(edition: Edition, from: string, request: SendRequest, hoo
       onNotice: hooks.notice,
       // Counted from the journal once the audience is in it: no pass over the list held in memory.
       async confirm(waiting) {
-        if (channel.real && waiting && !(await hooks.confirm({ subject: edition.subject, readers: waiting, via: channel.description }))) return false;
+        if (channel.real && waiting && !(await hooks.confirm({ subject: edition.subject, readers: waiting, via: channel.description, early }))) return false;
         await hooks.started(issue, edition.subject, waiting, channel.description);
         return true;
       },
@@ -118,20 +132,37 @@ async function sendOne(edition: Edition, from: string, request: SendRequest, hoo
   } finally {
     channel.close();
     await list?.close();
-    await store.close();
+    await store?.close();
   }
 }
 
+/**
+ * A named issue whose send_at is still ahead: said in the confirmation, and refused where nobody
+ * is asked (--yes) unless the early send is deliberate (--ignore-schedule, or a --now past it).
+ */
+function earlySend(edition: Edition, request: SendRequest): string | undefined {
+  const at = edition.meta.send_at;
+  if (!at || request.ignoreSchedule) return undefined;
+  const now = request.now ?? new Date();
+  if (Date.parse(at) <= now.getTime()) return undefined;
+  const when = `it is scheduled for ${at}`;
+  if (request.yes && !request.now) {
+    throw new UserError(`${edition.meta.slug} is not due yet: ${when}; send it then with --due, or now with --ignore-schedule`, { code: 'not-due' });
+  }
+  return when;
+}
+
 async function finishedSummary(store: SubscriberStore, issue: string, excluded: number): Promise<SendSummary> {
-  const counts = await new Journal(store.dialect).counts(issue);
+  const journal = new Journal(store.dialect);
+  const counts = await journal.counts(issue);
   const recipients = Object.values(counts).reduce((a, b) => a + b, 0);
-  return { issue, recipients, sent: 0, alreadySent: counts.sent, failed: counts.failed, deferred: counts.deferred, unknown: counts.unknown, excluded };
+  return { issue, recipients, sent: 0, alreadySent: counts.sent, failed: counts.failed, deferred: counts.deferred, unknown: counts.unknown, unknownNow: 0, pending: await journal.unreached(issue), excluded };
 }
 
 async function openChannel(request: SendRequest, from: string, slug: string): Promise<Channel> {
   if (!request.smtpUrl) return outboxChannel(resolve(request.outbox), slug);
   const domain = from.replace(/.*@/, '').replace(/>.*$/, '').trim().toLowerCase();
-  return smtpChannel({ url: request.smtpUrl, concurrency: request.concurrency, dkim: dkimFromEnvironment(domain) });
+  return smtpChannel({ url: request.smtpUrl, concurrency: request.concurrency, timeoutMs: request.timeoutMs, dkim: dkimFromEnvironment(domain) });
 }
 
 /** `--test`: the given addresses only, subject marked, nothing recorded in the journal. */
@@ -162,8 +193,8 @@ async function dueFiles(request: SendRequest, hooks: SendHooks): Promise<string[
   });
 }
 
-function pacing({ limit, rate, concurrency, attempts, retryDelayMs, retryUnknown, signal }: SendPacing): SendPacing {
-  return { limit, rate, concurrency, attempts, retryDelayMs, retryUnknown, signal };
+function pacing({ limit, rate, concurrency, attempts, retryDelayMs, retryUnknown, timeoutMs, signal }: SendPacing): SendPacing {
+  return { limit, rate, concurrency, attempts, retryDelayMs, retryUnknown, timeoutMs, signal };
 }
 
 function required(file: string | undefined): string {

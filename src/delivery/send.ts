@@ -22,6 +22,8 @@ export interface SendPacing {
   /** The first wait before trying a reader again; it doubles each time. */
   retryDelayMs: number;
   retryUnknown?: boolean;
+  /** The longest wait for any answer from the server (also bounds how long a stop waits). */
+  timeoutMs?: number;
   signal?: AbortSignal;
 }
 
@@ -45,6 +47,7 @@ export interface Progress {
   sent: number;
   failed: number;
   deferred: number;
+  unknown: number;
 }
 
 export interface SendSummary {
@@ -57,7 +60,13 @@ export interface SendSummary {
   failed: number;
   deferred: number;
   unknown: number;
+  /** Of those, the readers that became unknown in this run (cut off, or left by a run that died). */
+  unknownNow: number;
+  /** Readers left for a later run: not reached (--limit, a stop) or put back. */
+  pending: number;
   excluded: number;
+  /** Set when a signal stopped the run before it was through. */
+  stopped?: boolean;
 }
 
 /**
@@ -68,7 +77,7 @@ export interface SendSummary {
 export async function sendIssue(options: SendOptions): Promise<SendSummary> {
   const { edition, store, channel } = options;
   const issue = edition.meta.slug;
-  const journal = new Journal(store.dialect);
+  const journal = new Journal(store.dialect, undefined, sendingLease(options.timeoutMs));
   const factory = new MessageFactory(edition, {
     from: options.from,
     newsletter: options.config.name,
@@ -103,9 +112,9 @@ export async function sendIssue(options: SendOptions): Promise<SendSummary> {
   const before = await journal.counts(issue);
   const total = Object.values(before).reduce((a, b) => a + b, 0);
   if (options.confirm && !(await options.confirm(before.pending + before.deferred))) {
-    return { issue, recipients: total, sent: 0, alreadySent: before.sent, failed: before.failed, deferred: before.deferred, unknown: before.unknown, excluded, declined: true };
+    return { issue, recipients: total, sent: 0, alreadySent: before.sent, failed: before.failed, deferred: before.deferred, unknown: before.unknown, unknownNow: recovered.unknown, pending: before.pending, excluded, declined: true };
   }
-  const progress: Progress = { done: before.sent + before.failed, total, sent: 0, failed: 0, deferred: 0 };
+  const progress: Progress = { done: before.sent + before.failed, total, sent: 0, failed: 0, deferred: 0, unknown: 0 };
   const pace = pacer(options.rate);
   let budget = options.limit ?? Number.POSITIVE_INFINITY;
   let fatal: string | undefined;
@@ -130,50 +139,59 @@ export async function sendIssue(options: SendOptions): Promise<SendSummary> {
 
   const stopped = () => fatal !== undefined || options.signal?.aborted === true;
   let handled = 0;
-  // Outcomes are written in batches: when a hundred are waiting, and at least every quarter second.
-  let flushing: Promise<void> = Promise.resolve();
-  const flush = () => (flushing = flushing.then(() => journal.flush()));
-  const ticker = setInterval(() => void flush(), 250);
+
+  // A stop (SIGTERM, SIGINT) claims nobody more and lets the messages in flight have their answers
+  // for a few seconds; past that their connections are cut, and each is recorded as what it is then.
+  let stopTimer: NodeJS.Timeout | undefined;
+  const onStop = () => {
+    stopTimer = setTimeout(() => channel.abort(), Math.min(options.timeoutMs ?? STOP_GRACE_MS, STOP_GRACE_MS));
+    stopTimer.unref();
+  };
+  options.signal?.addEventListener('abort', onStop, { once: true });
 
   const deliverOne = async (entry: JournalEntry) => {
     for (let attempt = 1; ; attempt++) {
-      await pace();
+      await pace(options.signal);
       if (stopped()) return journal.release(issue, [entry.key]);
       if (!(await journal.markSending(issue, entry.key))) return; // another worker holds it now
       if (/[^\x00-\x7f]/.test(entry.email) && !channel.internationalOk) {
-        const reply = 'the SMTP server does not offer SMTPUTF8, which this address needs';
-        await journal.settle(issue, entry.key, 'failed', { reply });
+        void journal.settle(issue, entry.key, 'failed', { reply: 'the SMTP server does not offer SMTPUTF8, which this address needs' });
         progress.failed++;
         return;
       }
       const message = factory.build(entry, entry.key);
       try {
         const { reply } = await channel.deliver(message, entry.key);
-        if (journal.settleSoon(issue, entry.key, 'sent', { reply, messageId: message.messageId }) >= 100) await flush();
+        void journal.settle(issue, entry.key, 'sent', { reply, messageId: message.messageId });
         progress.sent++;
         return;
       } catch (error) {
         const verdict = classify(error);
-        if (verdict.kind === 'fatal') {
-          // Nothing reached the server for this reader: it stays to be sent by a later run.
-          await journal.settle(issue, entry.key, 'pending', { reply: verdict.reply });
-          await journal.release(issue, [entry.key]);
-          fatal = verdict.reply;
-          return;
+        switch (verdict.kind) {
+          case 'fatal':
+            // Nothing reached the server for this reader: it stays to be sent by a later run.
+            await journal.settle(issue, entry.key, 'pending', { reply: verdict.reply });
+            await journal.release(issue, [entry.key]);
+            fatal ??= verdict.reply;
+            return;
+          case 'failed':
+            void journal.settle(issue, entry.key, 'failed', { reply: verdict.reply });
+            if (verdict.bounce) await markBounced(store, entry.email, verdict.reply);
+            progress.failed++;
+            return;
+          case 'unknown':
+            void journal.settle(issue, entry.key, 'unknown', { reply: verdict.reply, messageId: message.messageId });
+            progress.unknown++;
+            return;
+          case 'retry':
+            if (attempt >= options.attempts || stopped()) {
+              void journal.settle(issue, entry.key, 'deferred', { reply: verdict.reply });
+              progress.deferred++;
+              return;
+            }
+            await journal.settle(issue, entry.key, 'pending', { reply: verdict.reply });
+            await sleep(options.retryDelayMs * 2 ** (attempt - 1), options.signal);
         }
-        if (verdict.kind === 'failed') {
-          await journal.settle(issue, entry.key, 'failed', { reply: verdict.reply });
-          if (verdict.bounce) await markBounced(store, entry.email, verdict.reply);
-          progress.failed++;
-          return;
-        }
-        if (attempt >= options.attempts || stopped()) {
-          await journal.settle(issue, entry.key, 'deferred', { reply: verdict.reply });
-          progress.deferred++;
-          return;
-        }
-        await journal.settle(issue, entry.key, 'pending', { reply: verdict.reply });
-        await sleep(options.retryDelayMs * 2 ** (attempt - 1), options.signal);
       }
     }
   };
@@ -197,10 +215,12 @@ export async function sendIssue(options: SendOptions): Promise<SendSummary> {
   try {
     await Promise.all(Array.from({ length: options.concurrency }, worker));
   } finally {
-    clearInterval(ticker);
-    await flush();
-    await journal.release(issue, queue.splice(0).map((entry) => entry.key));
+    options.signal?.removeEventListener('abort', onStop);
+    clearTimeout(stopTimer);
     channel.close();
+    // Every outcome is written before the unclaimed readers are given back and anything is counted.
+    await journal.drain();
+    await journal.release(issue, queue.splice(0).map((entry) => entry.key));
   }
   if (fatal) throw new UserError(`sending stopped: ${fatal}; the journal is intact, run again once fixed`, { code: 'smtp-refused' });
 
@@ -214,7 +234,10 @@ export async function sendIssue(options: SendOptions): Promise<SendSummary> {
     failed: after.failed,
     deferred: after.deferred,
     unknown: after.unknown,
+    unknownNow: progress.unknown + recovered.unknown,
+    pending: await journal.unreached(issue),
     excluded,
+    ...(options.signal?.aborted ? { stopped: true } : {}),
   };
 }
 
@@ -250,28 +273,43 @@ async function markBounced(store: SubscriberStore, email: string, reply: string)
   });
 }
 
+/**
+ * How long a `sending` mark keeps a reader from other processes: a message waits for at most a
+ * handful of answers (connect, greeting, envelope, data), each bounded by the timeout.
+ */
+function sendingLease(timeoutMs = 60_000): number {
+  return Math.max(15 * 60_000, 10 * timeoutMs);
+}
+
 /** Messages between two full collections (collectGarbage): about 1% of the time a send takes. */
 const GC_EVERY = 2000;
 
+/** How long a stop waits for the answers of the messages in flight before cutting them off. */
+const STOP_GRACE_MS = 8_000;
+
 /** Spaces sends to at most `rate` a second, shared by all workers. */
-function pacer(rate?: number): () => Promise<void> {
+function pacer(rate?: number): (signal?: AbortSignal) => Promise<void> {
   if (!rate || rate <= 0) return async () => {};
   const gap = 1000 / rate;
   let next = 0;
-  return async () => {
+  return async (signal) => {
     const now = performance.now();
     const at = Math.max(now, next);
     next = at + gap;
-    if (at > now) await sleep(at - now);
+    if (at > now) await sleep(at - now, signal);
   };
 }
 
+/** Waits `ms`, or less if the signal fires; leaves no listener on the signal either way. */
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.resolve();
   return new Promise((done) => {
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', () => {
+    const wake = () => {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', wake);
       done();
-    }, { once: true });
+    };
+    const timer = setTimeout(wake, ms);
+    signal?.addEventListener('abort', wake, { once: true });
   });
 }

@@ -6,7 +6,27 @@ import { stuffingTransform, verbatimTransform } from './dot-stuffing.js';
 export interface PoolOptions {
   url: string;
   size: number;
+  /** The longest wait for any answer from the server, in milliseconds (see openConnection). */
+  timeoutMs?: number;
   dkim?: { domainName: string; keySelector: string; privateKey: string; headerFieldNames: string };
+}
+
+/** Without --timeout: a minute, well past what a healthy server takes to answer anything. */
+export const DEFAULT_TIMEOUT_MS = 60_000;
+/** Connecting and the greeting are quick on a healthy server: they get at most this long. */
+const CONNECT_TIMEOUT_MS = 10_000;
+
+/**
+ * A failed attempt, with what the server can have seen: `afterData` is set when the whole message,
+ * its closing dot included, had been handed to the connection before it failed without a reply.
+ * Such a message may have been accepted (the reply can be what was lost), so sending it again risks
+ * a second copy; a failure before that point means the server cannot have a complete message.
+ */
+export interface SendFailure extends Error {
+  code?: string;
+  responseCode?: number;
+  response?: string;
+  afterData?: boolean;
 }
 
 /** Messages per connection before it is replaced, as most providers limit a session. */
@@ -25,6 +45,8 @@ export class SmtpPool {
   private readonly waiting: ((connection: Connection | undefined) => void)[] = [];
   private readonly signer?: InstanceType<typeof DKIM>;
   private closed = false;
+  /** The sends waiting for an answer, each with the way to end it at once (abort). */
+  private readonly inFlight = new Set<(error: SendFailure) => void>();
 
   constructor(private readonly options: PoolOptions) {
     if (options.dkim) this.signer = new DKIM(options.dkim as never);
@@ -42,17 +64,26 @@ export class SmtpPool {
     const connection = await this.acquire();
     // A signature is a header folded by nodemailer's signer: its bytes are not ours to vouch for.
     connection.smtp.verbatim = options.transparent === true && !this.signer;
+    connection.smtp.messageEnded = !connection.smtp.tracksMessageEnd;
+    let abort: ((error: SendFailure) => void) | undefined;
     try {
-      const info = await new Promise<{ response?: string }>((done, fail) =>
-        connection.smtp.send({ ...envelope, use8BitMime: false } as never, message, (error, result) => (error ? fail(error) : done(result as { response?: string }))),
-      );
+      const info = await new Promise<{ response?: string }>((done, fail) => {
+        abort = fail;
+        this.inFlight.add(fail);
+        connection.smtp.send({ ...envelope, use8BitMime: false } as never, message, (error, result) => (error ? fail(error) : done(result as { response?: string })));
+      });
       connection.sent++;
       this.release(connection, connection.sent >= MESSAGES_PER_CONNECTION);
       return String(info.response ?? '');
     } catch (error) {
+      // No reply to the end of the message (a timeout, a dropped line, an abort): it may have landed.
+      const failure = error as SendFailure;
+      if (!failure.responseCode && connection.smtp.messageEnded) failure.afterData = true;
       // After any failure the session's state is not to be trusted: start the next on a new one.
       this.release(connection, true);
-      throw error;
+      throw failure;
+    } finally {
+      if (abort) this.inFlight.delete(abort);
     }
   }
 
@@ -63,13 +94,23 @@ export class SmtpPool {
     for (const wake of this.waiting.splice(0)) wake(undefined);
   }
 
+  /**
+   * Ends every send still waiting for the server at once (a stop that cannot wait longer): each
+   * fails as a dropped connection would, and its connection is closed.
+   */
+  abort(): void {
+    this.close();
+    for (const fail of [...this.inFlight]) fail(Object.assign(new Error('stopped before the server answered'), { code: 'EABORT' }));
+  }
+
   private async acquire(): Promise<Connection> {
+    if (this.closed) throw Object.assign(new Error('the connection pool is closed'), { code: 'EABORT' });
     const ready = this.idle.pop();
     if (ready) return ready;
     if (this.open < this.options.size) {
       this.open++;
       try {
-        return await openConnection(this.options.url);
+        return await openConnection(this.options.url, this.options.timeoutMs);
       } catch (error) {
         this.open--;
         throw error;
@@ -101,19 +142,22 @@ export interface Connection {
   extensions: string[];
 }
 
-/** One SMTP session, connected and logged in; `extensions` are what the server's EHLO offered. */
-export async function openConnection(url: string): Promise<Connection> {
+/**
+ * One SMTP session, connected and logged in; `extensions` are what the server's EHLO offered.
+ * `timeoutMs` bounds every wait for the server. RFC 5321 allows a server ten minutes to answer the
+ * end of DATA, but a send cannot stall that long on a silent server; a message whose answer does
+ * not come in time is recorded as unknown, never sent again on its own (SendFailure.afterData).
+ */
+export async function openConnection(url: string, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<Connection> {
   const parsed = new URL(url);
   const secure = parsed.protocol === 'smtps:';
   const smtp = new StuffingConnection({
     host: parsed.hostname,
     port: Number(parsed.port || (secure ? 465 : 587)),
     secure,
-    connectionTimeout: 30_000,
-    greetingTimeout: 30_000,
-    // RFC 5321 gives the server ten minutes to answer the end of DATA. Giving up sooner risks
-    // resending a message that was in fact accepted: a duplicate.
-    socketTimeout: 10 * 60_000,
+    connectionTimeout: Math.min(timeoutMs, CONNECT_TIMEOUT_MS),
+    greetingTimeout: Math.min(timeoutMs, CONNECT_TIMEOUT_MS),
+    socketTimeout: timeoutMs,
   }) as Connection['smtp'];
   smtp.on('error', () => undefined); // surfaced through the callbacks of send and connect
   try {
@@ -149,16 +193,29 @@ export async function openConnection(url: string): Promise<Connection> {
  */
 class StuffingConnection extends SMTPConnection {
   verbatim = false;
+  /**
+   * Whether the message being sent has been handed over whole, its closing dot included: from then
+   * on the server may accept it, and a lost reply leaves it unknown. Set when the data stream ends.
+   */
+  messageEnded = false;
+  /**
+   * Whether messageEnded is tracked. Without the hook below no failure can be placed before or
+   * after the message, and every one is taken as after: never resending a message the server may
+   * have is safe, if not precise.
+   */
+  readonly tracksMessageEnd: boolean;
 
   constructor(options: ConstructorParameters<typeof SMTPConnection>[0]) {
     super(options);
-    const self = this as unknown as { _createSendStream?: (callback: unknown) => { _transform: unknown } };
+    const self = this as unknown as { _createSendStream?: (callback: unknown) => { _transform: unknown; once(event: 'end', listener: () => void): void } };
     const make = self._createSendStream;
+    this.tracksMessageEnd = typeof make === 'function';
     if (typeof make !== 'function') return;
     self._createSendStream = (callback) => {
       const stream = make.call(this, callback);
       stream._transform = this.verbatim ? verbatimTransform : stuffingTransform;
       this.verbatim = false;
+      stream.once('end', () => (this.messageEnded = true));
       return stream;
     };
   }

@@ -26,7 +26,7 @@ onEachDatabase((target: Target) => {
     it('sends each reader one copy and reports it in one JSON document', () => {
       expect(first.stderr).not.toMatch(/error/i);
       expect(first.code).toBe(0);
-      expect(JSON.parse(first.stdout)).toEqual({ issue: 'week', recipients: 3, sent: 3, alreadySent: 0, failed: 0, deferred: 0, unknown: 0, excluded: 1 });
+      expect(JSON.parse(first.stdout)).toEqual({ issue: 'week', recipients: 3, sent: 3, alreadySent: 0, failed: 0, deferred: 0, unknown: 0, unknownNow: 0, pending: 0, excluded: 1 });
       expect([...sink.perRecipient()].sort()).toEqual([
         ['ana@example.org', 1],
         ['bo@example.org', 1],

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import { Kysely, PostgresDialect, sql } from 'kysely';
@@ -69,13 +70,20 @@ class PostgresStoreDialect implements Dialect {
   /** Slices of new rows in flight at once (see CopyPipeline): one with the server, one queued behind it. */
   readonly copiesInFlight = 2;
   /**
-   * The transaction's connection and a kysely bound to it, while one is open; whether it holds the
-   * copies' savepoint, and the copies being sent, which anything else on the connection waits out.
+   * The transaction the running code is inside, if any: its connection and a kysely bound to it;
+   * whether it holds the copies' savepoint, and the copies being sent, which anything else on the
+   * connection waits out. Kept per asynchronous context, not per process: a send's workers run
+   * side by side, and each one's claim or group of outcomes is a transaction on a connection of its
+   * own, committed when its own work ends, never folded into another worker's.
    */
-  private open?: { client: pg.PoolClient; db: Kysely<Database>; anyErased?: boolean; savepoint?: boolean; copies?: Copies };
+  private readonly scope = new AsyncLocalStorage<OpenTransaction>();
 
   constructor(private readonly pool: pg.Pool) {
     this.root = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  }
+
+  private get open(): OpenTransaction | undefined {
+    return this.scope.getStore();
   }
 
   get db(): Kysely<Database> {
@@ -90,29 +98,30 @@ class PostgresStoreDialect implements Dialect {
     if (this.open) return work();
     const client = await this.pool.connect();
     let broken: Error | undefined;
-    try {
-      await client.query('BEGIN');
-      const query = async (...args: unknown[]) => {
-        await this.copiesEnded();
-        return (client.query as (...args: unknown[]) => unknown)(...args);
-      };
-      const single = { connect: async () => ({ query, release() {} }), end: async () => {} };
-      this.open = { client, db: new Kysely<Database>({ dialect: new PostgresDialect({ pool: single as never }) }) };
-      const result = await work();
+    const query = async (...args: unknown[]) => {
       await this.copiesEnded();
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await this.copiesEnded().catch(() => {});
-      await client.query('ROLLBACK').catch((failure: Error) => {
-        broken = failure;
-      });
-      throw error;
-    } finally {
-      this.open = undefined;
-      // A client whose rollback failed is in an unknown state: the pool drops it instead of reusing it.
-      client.release(broken);
-    }
+      return (client.query as (...args: unknown[]) => unknown)(...args);
+    };
+    const single = { connect: async () => ({ query, release() {} }), end: async () => {} };
+    const open: OpenTransaction = { client, db: new Kysely<Database>({ dialect: new PostgresDialect({ pool: single as never }) }) };
+    return this.scope.run(open, async () => {
+      try {
+        await client.query('BEGIN');
+        const result = await work();
+        await this.copiesEnded();
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await this.copiesEnded().catch(() => {});
+        await client.query('ROLLBACK').catch((failure: Error) => {
+          broken = failure;
+        });
+        throw error;
+      } finally {
+        // A client whose rollback failed is in an unknown state: the pool drops it instead of reusing it.
+        client.release(broken);
+      }
+    });
   }
 
   async existing(keys: string[]): Promise<Map<string, Subscriber>> {
@@ -269,6 +278,14 @@ class PostgresStoreDialect implements Dialect {
 function recoverable(error: unknown): boolean {
   const code = ((error instanceof DiscardedCopy ? error.cause : error) as { code?: string }).code;
   return code === '23505' || code === '40P01';
+}
+
+interface OpenTransaction {
+  client: pg.PoolClient;
+  db: Kysely<Database>;
+  anyErased?: boolean;
+  savepoint?: boolean;
+  copies?: Copies;
 }
 
 /** The savepoint each copy of new rows goes in behind. */

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
@@ -49,29 +50,41 @@ export async function openSqlite(file: string, shown: string): Promise<Dialect> 
 
 class SqliteStoreDialect implements Dialect {
   readonly kind = 'sqlite' as const;
-  readonly db: Kysely<Database>;
-  private depth = 0;
+  private readonly root: Kysely<Database>;
+  /** The connection held by the transaction the running code is inside, if any. */
+  private readonly scope = new AsyncLocalStorage<Kysely<Database>>();
   private readonly writes: SqliteWrites;
 
   constructor(private readonly handle: BetterSqlite3.Database) {
-    this.db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(handle) }) });
+    this.root = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(handle) }) });
     this.writes = new SqliteWrites(handle);
   }
 
+  get db(): Kysely<Database> {
+    return this.scope.getStore() ?? this.root;
+  }
+
+  /**
+   * One connection serves the whole process, so a transaction holds it (kysely's connection lock)
+   * from BEGIN to COMMIT: a statement from other code running meanwhile, such as another send
+   * worker's, waits for the commit instead of landing inside this transaction unseen. Code inside
+   * the transaction (its asynchronous context) queries through the held connection.
+   */
   async transaction<T>(work: () => Promise<T>): Promise<T> {
-    if (this.depth > 0) return work();
-    this.handle.exec('BEGIN IMMEDIATE');
-    this.depth++;
-    try {
-      const result = await work();
-      this.handle.exec('COMMIT');
-      return result;
-    } catch (error) {
-      if (this.handle.inTransaction) this.handle.exec('ROLLBACK');
-      throw error;
-    } finally {
-      this.depth--;
-    }
+    if (this.scope.getStore()) return work();
+    return this.root.connection().execute((held) =>
+      this.scope.run(held, async () => {
+        this.handle.exec('BEGIN IMMEDIATE');
+        try {
+          const result = await work();
+          this.handle.exec('COMMIT');
+          return result;
+        } catch (error) {
+          if (this.handle.inTransaction) this.handle.exec('ROLLBACK');
+          throw error;
+        }
+      }),
+    );
   }
 
   async existing(keys: string[]): Promise<Map<string, Subscriber>> {
@@ -99,6 +112,6 @@ class SqliteStoreDialect implements Dialect {
   }
 
   async close(): Promise<void> {
-    await this.db.destroy();
+    await this.root.destroy();
   }
 }
