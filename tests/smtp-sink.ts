@@ -3,11 +3,21 @@ import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { afterAll, beforeAll } from 'vitest';
 
-/** What the sink does with one message, by recipient and how many times that recipient was tried. */
-export type Behaviour = (recipient: string, attempt: number) => 'accept' | 'drop' | { code: number; message: string } | Promise<'accept'>;
+/**
+ * What the sink does with one message, by recipient and how many times that recipient was tried:
+ * - `accept` (or a promise of it, to answer late); `{ code, message }` to refuse the message;
+ * - `drop`: the line goes dead part-way through the message; `drop-before-data`: at RCPT TO;
+ *   `drop-after-data`: once the whole message is in, instead of answering;
+ * - `silent-before-data`: RCPT TO is never answered; `silent`: the whole message comes in and the
+ *   end of DATA is never answered.
+ */
+export type Behaviour = (recipient: string, attempt: number) => Verdict | Promise<'accept'>;
+type Verdict = 'accept' | 'drop' | 'drop-before-data' | 'drop-after-data' | 'silent-before-data' | 'silent' | { code: number; message: string };
 
 export interface Received {
   recipient: string;
+  /** When the sink answered 250 (Date.now()). */
+  at: number;
   raw: Buffer;
   parsed: ParsedMail;
 }
@@ -26,10 +36,14 @@ export function sinkForSuite(options?: Parameters<typeof startSink>[0]): () => A
   return () => sink!;
 }
 
-export async function startSink(options: { behaviour?: Behaviour; smtputf8?: boolean; auth?: { user: string; pass: string } } = {}) {
+export async function startSink(options: { behaviour?: Behaviour; smtputf8?: boolean; auth?: { user: string; pass: string }; parse?: boolean } = {}) {
   const received: Received[] = [];
+  /** Recipients whose whole message came in and was never answered: a client cannot know their fate. */
+  const unanswered: string[] = [];
   const attempts = new Map<string, number>();
   const sockets = new Map<number, Socket>();
+  /** The verdict on each connection's current message, decided at RCPT TO. */
+  const verdicts = new Map<number, ReturnType<Behaviour>>();
   const behaviour = options.behaviour ?? (() => 'accept' as const);
 
   const settings: SMTPServerOptions = {
@@ -45,9 +59,8 @@ export async function startSink(options: { behaviour?: Behaviour; smtputf8?: boo
       if (auth.username === options.auth?.user && auth.password === options.auth?.pass) callback(null, { user: auth.username });
       else callback(Object.assign(new Error('Invalid username or password'), { responseCode: 535 }));
     },
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      const recipient = session.envelope.rcptTo[0]!.address;
+    onRcptTo(address, session, callback) {
+      const recipient = address.address;
       const attempt = (attempts.get(recipient) ?? 0) + 1;
       attempts.set(recipient, attempt);
       let verdict: ReturnType<Behaviour>;
@@ -56,6 +69,15 @@ export async function startSink(options: { behaviour?: Behaviour; smtputf8?: boo
       } catch (error) {
         verdict = { code: 554, message: String(error) };
       }
+      verdicts.set(session.remotePort, verdict);
+      if (verdict === 'drop-before-data') return void sockets.get(session.remotePort)?.destroy();
+      if (verdict === 'silent-before-data') return;
+      callback();
+    },
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      const recipient = session.envelope.rcptTo[0]!.address;
+      const verdict = verdicts.get(session.remotePort) ?? 'accept';
       if (verdict === 'drop') {
         // Part-way through the message the line goes dead: no reply is ever sent.
         stream.once('data', () => sockets.get(session.remotePort)?.destroy());
@@ -64,13 +86,20 @@ export async function startSink(options: { behaviour?: Behaviour; smtputf8?: boo
       }
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', async () => {
+        if (verdict === 'silent' || verdict === 'drop-after-data') {
+          unanswered.push(recipient);
+          if (verdict === 'drop-after-data') sockets.get(session.remotePort)?.destroy();
+          return;
+        }
         const outcome = await verdict;
         if (outcome !== 'accept') {
           const { code, message } = outcome as { code: number; message: string };
           return callback(Object.assign(new Error(message), { responseCode: code }));
         }
         const raw = Buffer.concat(chunks);
-        received.push({ recipient, raw, parsed: await simpleParser(raw) });
+        // Parsing costs the sink's thread a millisecond a message: suites that only count skip it.
+        const parsed = options.parse === false ? (undefined as unknown as ParsedMail) : await simpleParser(raw);
+        received.push({ recipient, at: Date.now(), raw, parsed });
         callback(null, `queued as ${received.length}`);
       });
     },
@@ -89,6 +118,7 @@ export async function startSink(options: { behaviour?: Behaviour; smtputf8?: boo
     url: `smtp://${credentials}127.0.0.1:${port}`,
     port,
     received,
+    unanswered,
     attempts,
     /** How many messages each recipient got. */
     perRecipient(): Map<string, number> {
