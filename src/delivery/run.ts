@@ -82,7 +82,7 @@ async function sendOne(edition: Edition, from: string, request: SendRequest, hoo
     }
   }
   const { openStore, openSource } = await import('../audience/open.js');
-  const store = await openStore(request.databaseUrl);
+  const store = await openStore(request.databaseUrl, { create: Boolean(request.listFile) });
   const list = request.listFile ? await openSource(resolve(request.listFile)) : undefined;
   try {
     if (request.dryRun) {
