@@ -29,7 +29,7 @@ export async function run({ quick }) {
 
     const { openStore } = await import(join(root, 'dist', 'audience', 'open.js'));
     const { sealUnsubscribe, unsubscribeKey } = await import(join(root, 'dist', 'delivery', 'unsubscribe.js'));
-    const store = await openStore(db);
+    const store = await openStore(db, { create: true });
     for (let start = 0; start < readers; start += 1000) {
       const batch = [];
       for (let i = start; i < Math.min(start + 1000, readers); i++) batch.push({ email: `reader${i}@example.com`, international: false, status: 'subscribed' });

@@ -29,6 +29,7 @@ export interface BuildOutcome {
   failure?: Diagnostic;
   /** The error behind a failure, for --debug. */
   error?: Error;
+  /** Unset for a failure, and for an edition with an error diagnostic (see `blocking`). */
   written?: ReturnType<typeof editionPaths>;
 }
 
@@ -44,7 +45,9 @@ export async function issueFiles(files: string[], config: ResolvedConfig): Promi
 
 /**
  * Loads and renders every issue, then (unless `write` is false, as for `digest check`) writes
- * them. One bad issue does not stop the others; its outputs are not touched. `rendered` is told
+ * them. One bad issue does not stop the others; its outputs are not touched. An issue that
+ * renders but has an error diagnostic (a clipped email, a merge field that cannot be filled) is
+ * as bad as one that does not: it is rendered, so its diagnostics can be reported, but not written. `rendered` is told
  * when the last issue is rendered, before any writing: the CLI ends mjml's worker then, while the
  * files are written.
  */
@@ -73,7 +76,7 @@ export async function buildIssues(
   options.rendered?.();
   if (!options.write) return outcomes;
   for (const [index, outcome] of outcomes.entries()) {
-    if (!outcome.edition) continue;
+    if (!outcome.edition || blocking(outcome).length) continue;
     try {
       outcome.written = await writeEdition(outDir, outcome.edition);
     } catch (error) {
@@ -82,6 +85,15 @@ export async function buildIssues(
     }
   }
   return outcomes;
+}
+
+/**
+ * What stops an issue from being written: its failure, or its error diagnostics. `digest check`
+ * fails on the same, so that an issue check rejects is never written by build.
+ */
+export function blocking(outcome: BuildOutcome): Diagnostic[] {
+  if (outcome.failure) return [outcome.failure];
+  return (outcome.edition?.diagnostics ?? []).filter((diagnostic) => diagnostic.severity === 'error');
 }
 
 function failed(file: string, error: UserError): BuildOutcome {

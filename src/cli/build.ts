@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
-import { allDiagnostics, diagnosticJson, formatDiagnostic, kilobytes, paint, printJson, shortPath } from './report.js';
+import type { BuildOutcome } from '../build.js';
+import type { Diagnostic } from '../issue/diagnostic.js';
+import { diagnosticJson, formatDiagnostic, kilobytes, paint, printJson, shortPath } from './report.js';
 
 interface BuildFlags {
   out?: string;
@@ -17,7 +19,7 @@ export function registerBuild(program: Command): void {
       const { prepareMjml, releaseMjml } = await import('../render/compile.js');
       prepareMjml();
       const { loadConfig } = await import('../config.js');
-      const { buildIssues, issueFiles } = await import('../build.js');
+      const { blocking, buildIssues, issueFiles } = await import('../build.js');
       const { resolve } = await import('node:path');
       const config = await loadConfig({ path: command.optsWithGlobals().config });
       const outcomes = await buildIssues(await issueFiles(files, config), config, {
@@ -35,34 +37,42 @@ export function registerBuild(program: Command): void {
           continue;
         }
         const { edition, written } = outcome;
+        if (!written) {
+          // Rendered but not written, for an error diagnostic: reported as a failure is, one line each.
+          for (const diagnostic of edition!.diagnostics) process.stderr.write(`digest: ${formatDiagnostic(diagnostic, process.stderr)}\n`);
+          continue;
+        }
         if (!flags.json) {
           out.write(
-            `${paint(out).green('built')} ${outcome.file} → ${shortPath(written!.folder)}/ ` +
+            `${paint(out).green('built')} ${outcome.file} → ${shortPath(written.folder)}/ ` +
               `(email ${kilobytes(Buffer.byteLength(edition!.html))}, text ${kilobytes(Buffer.byteLength(edition!.text))})\n`,
           );
         }
         for (const diagnostic of edition!.diagnostics) out.write(`  ${formatDiagnostic(diagnostic, out)}\n`);
       }
 
-      if (flags.json) {
-        printJson({
-          issues: outcomes.map((outcome) =>
-            outcome.edition
-              ? {
-                  file: outcome.file,
-                  slug: outcome.slug,
-                  subject: outcome.edition.subject,
-                  preheader: outcome.edition.preheader,
-                  html: outcome.written!.html,
-                  text: outcome.written!.text,
-                  web: outcome.written!.web,
-                  htmlBytes: Buffer.byteLength(outcome.edition.html),
-                  warnings: outcome.edition.diagnostics.map(diagnosticJson),
-                }
-              : { file: outcome.file, errors: allDiagnostics(outcome).map(diagnosticJson) },
-          ),
-        });
-      }
-      if (outcomes.some((outcome) => outcome.failure)) process.exitCode = 1;
+      if (flags.json) printJson({ issues: outcomes.map((outcome) => issueJson(outcome, blocking(outcome))) });
+      if (outcomes.some((outcome) => blocking(outcome).length)) process.exitCode = 1;
     });
+}
+
+/** One issue in --json: where its outputs were written or, when nothing was, what stopped it. */
+function issueJson(outcome: BuildOutcome, errors: Diagnostic[]) {
+  const { file, slug, edition, written } = outcome;
+  if (!edition) return { file, errors: errors.map(diagnosticJson) };
+  if (!written) {
+    const warnings = edition.diagnostics.filter((diagnostic) => diagnostic.severity === 'warning');
+    return { file, slug, errors: errors.map(diagnosticJson), warnings: warnings.map(diagnosticJson) };
+  }
+  return {
+    file,
+    slug,
+    subject: edition.subject,
+    preheader: edition.preheader,
+    html: written.html,
+    text: written.text,
+    web: written.web,
+    htmlBytes: Buffer.byteLength(edition.html),
+    warnings: edition.diagnostics.map(diagnosticJson),
+  };
 }

@@ -29,7 +29,7 @@ export function registerSubscribers(program: Command): void {
     .action(async (file: string, flags: CommonFlags & { format: string; tag: string[]; resubscribe?: boolean; strict?: boolean }) =>
       run(flags, async (json) => {
         const { importFile } = await import('../audience/import.js');
-        const store = await openStore(flags, { bulk: true });
+        const store = await openStore(flags, { bulk: true, create: true });
         try {
           const progress = progressReporter();
           const result = await importFile(store, file, {
@@ -105,7 +105,7 @@ export function registerSubscribers(program: Command): void {
         const { checkAddress } = await import('../audience/address.js');
         const check = checkAddress(email);
         if (!check.ok) throw new UserError(`cannot add ${JSON.stringify(email)}: ${check.reason}`, { code: 'invalid-address' });
-        const store = await openStore(flags);
+        const store = await openStore(flags, { create: true });
         try {
           if (await store.isErased(check.address)) {
             if (!flags.resubscribe) throw new UserError(`${check.address} was removed at their request; add --resubscribe only if they asked to subscribe again`, { code: 'erased-address' });

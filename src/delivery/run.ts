@@ -89,8 +89,10 @@ async function sendOne(edition: Edition, from: string, request: SendRequest, hoo
   }
   const { openStore, openSource } = await import('../audience/open.js');
   // A dry run reads the list and the journal only: no SMTP server is needed, or contacted.
+  // With --to, the database holds only the journal: it is created where it does not exist yet.
+  const create = Boolean(request.listFile);
   if (request.dryRun) {
-    const store = await openStore(request.databaseUrl);
+    const store = await openStore(request.databaseUrl, { create });
     const list = request.listFile ? await openSource(resolve(request.listFile)) : undefined;
     try {
       return { kind: 'dry-run', plan: await planSend({ edition, store, list }) };
@@ -104,7 +106,7 @@ async function sendOne(edition: Edition, from: string, request: SendRequest, hoo
   let store: SubscriberStore | undefined;
   let list: Awaited<ReturnType<typeof openSource>> | undefined;
   try {
-    store = await openStore(request.databaseUrl);
+    store = await openStore(request.databaseUrl, { create });
     list = request.listFile ? await openSource(resolve(request.listFile)) : undefined;
     if (request.due) {
       const earlier = await new Journal(store.dialect).send(issue);

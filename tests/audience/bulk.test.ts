@@ -24,7 +24,7 @@ failOnWarnings();
 onEachImportStore((target) => {
   const open: SubscriberStore[] = [];
   const fresh = async (url?: string) => {
-    const store = await openStore(url ?? (await target.fresh()), target.options);
+    const store = await openStore(url ?? (await target.fresh()), { create: true, ...target.options });
     open.push(store);
     return store;
   };

@@ -7,7 +7,9 @@ import { spawn } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { parse as parseCsv } from 'csv-parse/sync';
 import { beforeAll, describe, expect, test } from 'vitest';
+import { openStore } from '../../src/audience/open.js';
 import { runCli, type CliResult } from '../helpers.js';
 import { fixture, onEachDatabase, tempDir } from './databases.js';
 import { POSTGRES_BATCH, SQLITE_WRITER_BATCH } from '../../src/audience/import.js';
@@ -159,6 +161,53 @@ onEachDatabase((target) => {
       const readOnly = await digest(['add', 'x@example.com', '--db', out]);
       expect(readOnly.code).toBe(1);
       expect(readOnly.stderr).toMatch(/CSV list, which can be read but not changed/);
+    });
+
+    describe('export then import into a new database gives every name back exactly, and no exported cell starts a formula', () => {
+      // [what the name starts with, the name]
+      const names: Array<[string, string]> = [
+        ['=', '=HYPERLINK("http://evil.example","Ann")'],
+        ['+', '+Ann'],
+        ['-', '-Ann'],
+        ['@', '@Ann'],
+        ['a tab', '\tAnn'],
+        ['a tab before =', '\t=1+1'],
+        ['a carriage return', '\rAnn'],
+        ['a carriage return before =', '\r=1+1'],
+        ['a space', ' Ann'],
+        ['a space before =', ' =1+1'],
+        ['a space, and ends with one', ' Ann '],
+        ['an apostrophe', "'Ann"],
+        ["'=", "'=Ann"],
+        ["''=", "''=Ann"],
+        ['a letter, and ends with a tab', 'Ann\t'],
+      ];
+      const email = (at: number) => `r${at}@example.com`;
+      let cells: Map<string, string>;
+      let back: Map<string, string | null>;
+
+      beforeAll(async () => {
+        const db = await target.fresh();
+        const store = await openStore(db, { create: true });
+        await store.upsert(names.map(([, name], at) => ({ email: email(at), international: false, name })), { source: 'test' });
+        await store.close();
+        const out = join(await tempDir(), 'export.csv');
+        expect((await digest(['export', '--out', out, '--db', db])).code).toBe(0);
+        // The cells as a spreadsheet reads them: nothing trimmed.
+        const [header, ...rows] = parseCsv(await readFile(out, 'utf8')) as string[][];
+        cells = new Map(rows.map((row) => [row[header!.indexOf('email')]!, row[header!.indexOf('name')]!]));
+        const copy = await target.fresh();
+        const imported = await digest(['import', out, '--db', copy, '--json']);
+        expect(json(imported)).toMatchObject({ imported: names.length, rejected: [] });
+        const listed = json(await digest(['list', '--db', copy, '--json'])).subscribers as Array<{ email: string; name: string | null }>;
+        back = new Map(listed.map((subscriber) => [subscriber.email, subscriber.name]));
+      });
+
+      test.each(names.map(([starts, name], at) => [starts, name, at] as const))('a name starting with %s', (_, name, at) => {
+        expect(back.get(email(at))).toBe(name);
+        // CSV injection (OWASP): a cell starting with = + - @, a tab or a carriage return runs as a formula.
+        expect(cells.get(email(at))).not.toMatch(/^[=+\-@\t\r]/);
+      });
     });
 
     test('the database comes from DIGEST_DATABASE_URL when --db is not given', async () => {

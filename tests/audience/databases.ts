@@ -105,14 +105,14 @@ export function onEachDatabase(suite: (target: Target) => void): void {
 
 export const fixture = (...parts: string[]) => join(import.meta.dirname, '..', 'fixtures', 'audience', ...parts);
 
-/** Opens stores on fresh databases of the target, each closed after its test. */
+/** Opens stores on fresh databases of the target (creating the SQLite file), each closed after its test. */
 export function storeOpener(target: Target): () => Promise<SubscriberStore> {
   const open: SubscriberStore[] = [];
   afterEach(async () => {
     for (const store of open.splice(0)) await store.close();
   });
   return async () => {
-    const store = await openStore(await target.fresh(), target.options);
+    const store = await openStore(await target.fresh(), { create: true, ...target.options });
     open.push(store);
     return store;
   };

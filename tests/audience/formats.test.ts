@@ -40,12 +40,21 @@ onEachDatabase((target) => {
       expect((await store.get('alan@example.com'))?.status).toBe('unsubscribed');
     });
 
-    test('Substack: email_disabled and inactive subscriptions come in unsubscribed', async () => {
+    // active_subscription is about a paid plan: a free reader has it false and is mailed all the same.
+    test('Substack: only email_disabled=true is unsubscribed; free and lapsed readers are subscribed, their plan kept as attributes', async () => {
       const store = await fresh();
-      expect(await importFile(store, fixture('services', 'substack.csv'))).toMatchObject({ format: 'substack', imported: 4 });
+      expect(await importFile(store, fixture('services', 'substack.csv'))).toMatchObject({ format: 'substack', imported: 5, rejected: [] });
       const list = await byEmail(store);
-      expect(statuses(list)).toEqual({ 'ada@example.com': 'subscribed', 'grace@example.com': 'subscribed', 'alan@example.com': 'unsubscribed', 'old@example.com': 'unsubscribed' });
-      expect(list['grace@example.com']?.attributes).toMatchObject({ plan: 'yearly' });
+      expect(statuses(list)).toEqual({
+        'ada@example.com': 'subscribed',
+        'grace@example.com': 'subscribed',
+        'alan@example.com': 'unsubscribed',
+        'old@example.com': 'subscribed',
+        'quiet@example.com': 'unsubscribed',
+      });
+      expect(list['ada@example.com']).toMatchObject({ attributes: { active_subscription: 'false', plan: 'free' }, consentAt: '2023-01-05T10:11:12.000Z', withdrawnHow: null });
+      expect(list['grace@example.com']?.attributes).toMatchObject({ active_subscription: 'true', plan: 'yearly', expiry: '2025-03-01T00:00:00.000Z' });
+      expect(list['quiet@example.com']).toMatchObject({ attributes: { active_subscription: 'true', plan: 'monthly' }, withdrawnHow: 'substack: email disabled' });
     });
 
     test('Ghost: subscribed_to_emails false is unsubscribed; labels become tags', async () => {

@@ -183,7 +183,7 @@ onEachImportStore((target) => {
   describe('migrations', () => {
     test('two stores opening a new database at once both succeed and the schema is set up once', async () => {
       const url = await target.fresh();
-      const stores = await Promise.all([openStore(url, target.options), openStore(url, target.options), openStore(url)]);
+      const stores = await Promise.all([openStore(url, { create: true, ...target.options }), openStore(url, { create: true, ...target.options }), openStore(url, { create: true })]);
       try {
         await stores[0]!.upsert([{ email: 'a@example.com', international: false }], {});
         expect(await stores[2]!.count()).toMatchObject({ total: 1 });

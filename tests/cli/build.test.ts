@@ -64,6 +64,49 @@ describe('digest build', () => {
     expect(existsSync(join(root, 'build', 'good', 'email.html'))).toBe(true);
   });
 
+  // An issue that renders but has an error diagnostic is as bad as one that does not: check exits 1
+  // on it, so build must neither write it nor exit 0.
+  const good = '---\ntitle: G\ndate: 2024-03-08\npreheader: p\n---\nx\n';
+  const paragraph = 'A paragraph long enough to add up quickly, repeated until the email is far past the clip limit. '.repeat(4);
+  const clipped = `---\ntitle: Long\ndate: 2024-03-08\npreheader: p\n---\n${Array.from({ length: 900 }, () => paragraph).join('\n\n')}\n`;
+
+  it.each([
+    ['an email Gmail would clip', clipped, /^digest: issues\/bad\.md: error gmail-clip: the HTML is 3\d\d\.\d KB: Gmail clips messages over 102 KB/],
+    ['an unknown merge field', '---\ntitle: T\ndate: 2024-03-08\npreheader: p\n---\nHi.\n\nHello {{subscriber.nmae}}.\n', /^digest: issues\/bad\.md:8: error unknown-merge-field: unknown merge field "subscriber.nmae"/],
+  ])('refuses %s as check does: one line, exit 1, writing nothing for it, while building the rest', async (_, source, line) => {
+    const root = tempProject({ 'issues/bad.md': source, 'issues/good.md': good });
+    const check = await runCli(['check', 'issues/bad.md'], { cwd: root });
+    expect(check.code).toBe(1);
+    const result = await runCli(['build'], { cwd: root });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(line);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    // The same finding check prints, prefixed as every build failure is.
+    expect(result.stderr).toBe(`digest: ${check.stdout.split('\n')[0]}\n`);
+    expect(result.stdout).toMatch(/^built issues\/good\.md → build\/good\//);
+    expect(result.stdout).not.toContain('bad.md');
+    expect(existsSync(join(root, 'build', 'bad'))).toBe(false);
+    expect(existsSync(join(root, 'build', 'good', 'email.html'))).toBe(true);
+  });
+
+  it('--json with an error diagnostic is still one document, giving the errors of the issue it did not write', async () => {
+    const root = tempProject({ 'issues/bad.md': clipped, 'issues/good.md': good });
+    const result = await runCli(['build', '--json'], { cwd: root });
+    expect(result.code).toBe(1);
+    const document = JSON.parse(result.stdout);
+    expect(document.issues).toEqual([
+      {
+        file: 'issues/bad.md',
+        slug: 'bad',
+        errors: [{ code: 'gmail-clip', severity: 'error', message: expect.stringMatching(/^the HTML is 3\d\d\.\d KB: Gmail clips/) }],
+        warnings: [],
+      },
+      expect.objectContaining({ file: 'issues/good.md', slug: 'good', html: join(root, 'build', 'good', 'email.html'), warnings: [] }),
+    ]);
+    expect(result.stderr).toMatch(/^digest: issues\/bad\.md: error gmail-clip: /);
+    expect(existsSync(join(root, 'build', 'bad'))).toBe(false);
+  });
+
   it('keeps the previous outputs of an issue whose new version is broken', async () => {
     const root = tempProject({ 'issues/a.md': '---\ntitle: First\ndate: 2024-03-08\n---\nx\n' });
     expect((await runCli(['build'], { cwd: root })).code).toBe(0);

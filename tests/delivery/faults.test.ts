@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openStore } from '../../src/audience/open.js';
@@ -66,8 +67,8 @@ describe('when the SMTP server misbehaves', () => {
     const result = await send(root, ['issues/week.md', '--to', 'readers.csv', '--db', sqlite(root), '--smtp', sink.url]);
     expect(result.code).toBe(1);
     expect(result.stderr).toBe(`digest: cannot send through smtp://127.0.0.1:${sink.port}: nothing is listening there\n`);
-    const status = await runCli(['status', '--db', sqlite(root), '--json'], { cwd: root });
-    expect(JSON.parse(status.stdout)).toEqual({ issues: [] });
+    // Refused before the database was opened: no journal, not even an empty file.
+    expect(existsSync(join(root, 'digest.db'))).toBe(false);
   });
 
   it('says so when the credentials are wrong, without printing the password', async () => {

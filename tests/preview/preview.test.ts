@@ -34,7 +34,7 @@ describe.runIf(browserAvailable())('digest preview', () => {
     );
     issue = join(root, 'issues', 'week.md');
     // A list with one reader: the preview offers them first, before its own samples.
-    const store = await openStore(`sqlite:${join(root, 'digest.db')}`);
+    const store = await openStore(`sqlite:${join(root, 'digest.db')}`, { create: true });
     await store.upsert([{ email: 'wren@example.org', name: 'Wren Castellano', international: false }], { source: 'test' });
     await store.close();
     const cwd = process.cwd();

@@ -73,7 +73,7 @@ onEachDatabase((target) => {
   describe('digest serve (the compiled CLI)', () => {
     test('answers a one-click unsubscribe, logs JSON lines on stderr, and stops cleanly on SIGTERM', async () => {
       const db = await target.fresh();
-      const store = await openStore(db);
+      const store = await openStore(db, { create: true });
       try {
         await store.upsert([{ email: 'reader@example.org', international: false }], { source: 'test' });
         const server = await start(await project(), db);

@@ -41,7 +41,7 @@ export async function serve(databaseUrl: string, options: { config?: string; edi
   writeFileSync(join(root, 'digest.config.yaml'), options.config ?? CONFIG);
   for (const edition of options.editions ?? []) writeEdition(join(root, 'build'), edition);
   const config = await loadConfig({ cwd: root });
-  const real = await openStore(databaseUrl);
+  const real = await openStore(databaseUrl, { create: true });
   // A database that fails every call, as one whose server went away does.
   const store: SubscriberStore = options.failingStore
     ? new Proxy(real, {

@@ -8,7 +8,8 @@ export const digestColumns = ['email', 'name', 'status', 'tags', 'attributes', '
 
 /**
  * digest's own export, which must import back unchanged: every column is taken as written, and a
- * blank cell means "none" (null), not "unknown".
+ * blank cell means "none" (null), not "unknown". The free text (a name, how consent was given or
+ * withdrawn) is read exactly, spaces, tabs and line breaks at either end included.
  */
 export const digestFormat: Format = {
   name: 'digest',
@@ -24,14 +25,14 @@ export const digestFormat: Format = {
     const orNull = (value: string | undefined) => (value ? value : null);
     return {
       email: '',
-      name: orNull(row.get('name')),
+      name: orNull(row.exact('name')),
       status,
       tags: parseTags(row.get('tags')) ?? [],
       attributes: attributes ?? {},
-      consentSource: orNull(row.get('consent source')),
+      consentSource: orNull(row.exact('consent source')),
       consentAt: orNull(row.get('consent at')),
       withdrawnAt: orNull(row.get('withdrawn at')),
-      withdrawnHow: orNull(row.get('withdrawn how')),
+      withdrawnHow: orNull(row.exact('withdrawn how')),
     };
   },
 };

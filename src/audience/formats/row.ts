@@ -8,6 +8,12 @@ export type Mapped = SubscriberInput | { reject: string };
 export interface Row {
   /** The trimmed cell, its formula guard removed; undefined when the file has no such column. */
   get(column: string): string | undefined;
+  /**
+   * The cell as written, its formula guard removed and nothing trimmed (the CSV reader trims only
+   * outside quotes): for digest's own export, which quotes a name with a space at either end so
+   * that it comes back as it was. Trimming after unguarding would lose the tab in a guarded `'\tAnn`.
+   */
+  exact(column: string): string | undefined;
   /** The first of these columns that the file has and that is not blank. */
   first(...columns: string[]): string | undefined;
   /** Non-empty cells of the columns the format does not map itself, under their header as written. */
@@ -39,8 +45,12 @@ class BoundRow implements Row {
   ) {}
 
   get(column: string): string | undefined {
+    return this.exact(column)?.trim();
+  }
+
+  exact(column: string): string | undefined {
     const at = this.index.get(column);
-    return at === undefined ? undefined : unguardCell(this.values[at] ?? '').trim();
+    return at === undefined ? undefined : unguardCell(this.values[at] ?? '');
   }
 
   first(...columns: string[]): string | undefined {

@@ -85,7 +85,7 @@ onEachDatabase((target) => {
     });
 
     test('lists page through the subscribers in key order', async () => {
-      const store = await openStore(await target.fresh());
+      const store = await openStore(await target.fresh(), { create: true });
       open.push(store);
       const emails = Array.from({ length: 2100 }, (_, i) => `r${(i * 7919) % 2100}@example.com`);
       const outcomes = await store.upsert(

@@ -12,7 +12,7 @@ const row = (email: string, status = 'subscribed'): WrittenRow => [email, email,
 /** A migrated database file and the writes over a handle of its own, as the writer thread has them. */
 async function writes() {
   const file = join(await tempDir(), 'digest.db');
-  await (await openStore(`sqlite:${file}`)).close();
+  await (await openStore(`sqlite:${file}`, { create: true })).close();
   const handle = new BetterSqlite3(file);
   return { handle, writes: new SqliteWrites(handle), count: () => (handle.prepare('SELECT count(*) AS n FROM subscribers').get() as { n: number }).n };
 }

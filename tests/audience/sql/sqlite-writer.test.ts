@@ -11,7 +11,7 @@ describe('a SQLite store whose imports write on a thread of their own', () => {
   });
   const pair = async () => {
     const url = `sqlite:${join(await tempDir(), 'digest.db')}`;
-    const bulk = await openStore(url, { bulk: true });
+    const bulk = await openStore(url, { bulk: true, create: true });
     const plain = await openStore(url);
     open.push(bulk, plain);
     return { bulk, plain };
