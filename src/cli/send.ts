@@ -125,6 +125,8 @@ messages in flight, writes every outcome and prints the summary; a second one st
         hooks.finish();
         report(outcomes, Boolean(flags.json), Boolean(flags.due));
         process.exitCode = stoppedBy ? signalStatus(stoppedBy) : exitStatus(outcomes);
+        // Stopped: everything is written and said, and nothing left open may hold the process up.
+        if (stoppedBy) process.exit();
       } finally {
         process.off('SIGINT', stop);
         process.off('SIGTERM', stop);

@@ -45,8 +45,8 @@ export class SmtpPool {
   private readonly waiting: ((connection: Connection | undefined) => void)[] = [];
   private readonly signer?: InstanceType<typeof DKIM>;
   private closed = false;
-  /** The sends waiting for an answer, each with the way to end it at once (abort). */
-  private readonly inFlight = new Set<(error: SendFailure) => void>();
+  /** The sends waiting for an answer: each one's connection and the way to end it at once (abort). */
+  private readonly inFlight = new Map<(error: SendFailure) => void, Connection>();
 
   constructor(private readonly options: PoolOptions) {
     if (options.dkim) this.signer = new DKIM(options.dkim as never);
@@ -69,7 +69,7 @@ export class SmtpPool {
     try {
       const info = await new Promise<{ response?: string }>((done, fail) => {
         abort = fail;
-        this.inFlight.add(fail);
+        this.inFlight.set(fail, connection);
         connection.smtp.send({ ...envelope, use8BitMime: false } as never, message, (error, result) => (error ? fail(error) : done(result as { response?: string })));
       });
       connection.sent++;
@@ -100,7 +100,11 @@ export class SmtpPool {
    */
   abort(): void {
     this.close();
-    for (const fail of [...this.inFlight]) fail(Object.assign(new Error('stopped before the server answered'), { code: 'EABORT' }));
+    for (const [fail, connection] of [...this.inFlight]) {
+      // Closed, not quit: a server busy with the message would not read a QUIT until it answered.
+      connection.smtp.close();
+      fail(Object.assign(new Error('stopped before the server answered'), { code: 'EABORT' }));
+    }
   }
 
   private async acquire(): Promise<Connection> {
