@@ -23,11 +23,11 @@ import { finished } from 'node:stream/promises';
 import { parse } from 'csv-parse';
 import pg from 'pg';
 import { row, summarise } from './lib.js';
+import { createSchema, dropSchema, pgUnreachable, pgUrl, withSchema } from './postgres.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const self = fileURLToPath(import.meta.url);
 const bin = join(root, 'bin', 'digest.js');
-const pgUrl = process.env.DIGEST_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const TARGET = 1.25;
 const MEMORY_LIMIT_MB = 150;
 
@@ -176,31 +176,7 @@ function memoryNote(memory) {
   return `peak RSS: digest ${mb(memory.ours)}, ${met} the ${MEMORY_LIMIT_MB} MB goal; baseline ${mb(memory.baseline)}`;
 }
 
-async function pgUnreachable() {
-  const client = new pg.Client({ connectionString: pgUrl, connectionTimeoutMillis: 3000 });
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return undefined;
-  } catch (error) {
-    return error.message;
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
 
-/** Schema changes through a short child process, since the timed runs are synchronous. */
-function psql(statement) {
-  const script = `import pg from 'pg'; const c = new pg.Client(${JSON.stringify(pgUrl)}); await c.connect(); try { await c.query(${JSON.stringify(statement)}); } finally { await c.end(); }`;
-  const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8', timeout: 120_000 });
-  if (result.status !== 0) throw new Error(`${statement} failed: ${result.stderr}`);
-}
-const createSchema = (name) => psql(`CREATE SCHEMA ${name}`);
-const dropSchema = (name) => psql(`DROP SCHEMA IF EXISTS ${name} CASCADE`);
-
-function withSchema(url, schema) {
-  return `${url}${url.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
-}
 
 // ---- the baselines, each run as its own process: node bench/import.js --baseline sqlite|postgres …
 

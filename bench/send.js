@@ -1,12 +1,13 @@
 // digest send against nodemailer's pool (throughput, to a counting smtp-server sink on 127.0.0.1),
 // personalisation against a bare precompiled Handlebars render, and peak memory of a large send.
-import { fork, spawnSync } from 'node:child_process';
+import { fork, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compareCalls, row, summarise } from './lib.js';
+import { createSchema, dropSchema, pgUnreachable, pgUrl, withSchema } from './postgres.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'bin', 'digest.js');
@@ -17,11 +18,100 @@ export async function run({ quick }) {
   const work = mkdtempSync(join(tmpdir(), 'digest-bench-send-'));
   const sink = await startSink();
   try {
-    return [await personalise(quick), ...(await throughputAndMemory(quick, work, sink))];
+    const rows = [await personalise(quick), ...(await throughputAndMemory(quick, work, sink))];
+    const unreachable = await pgUnreachable();
+    if (unreachable) process.stderr.write(`send bench: PostgreSQL rows left out: ${pgUrl} is unreachable (${unreachable})\n`);
+    else rows.push(...(await onPostgres(quick, work, sink)));
+    return rows;
   } finally {
     sink.stop();
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * The journal on PostgreSQL: one process against the pool baseline, as on SQLite; then three
+ * processes sharing one send against a server that takes 50 ms to answer each message (as a
+ * distant relay does), against one process alone on the same server: how far sending scales out.
+ */
+async function onPostgres(quick, work, sink) {
+  const readers = quick ? 300 : 5000;
+  const runs = quick ? 1 : 3;
+  writeFileSync(join(work, 'list.csv'), list(readers));
+  const { html, text } = builtIssue(work);
+  const schemas = [];
+  const fresh = () => {
+    const name = `digest_bench_send_${process.pid}_${schemas.length}`;
+    schemas.push(name);
+    createSchema(name);
+    return withSchema(pgUrl, name);
+  };
+  const slow = await startSink(['--delay', '50']);
+  try {
+    const ours = [];
+    const baseline = [];
+    for (let i = 0; i < runs; i++) {
+      ours.push(readers / sendOnce(work, sink.port, join(work, 'list.csv'), fresh()).seconds);
+      baseline.push(readers / timed(process.execPath, [join(root, 'bench', 'pool-baseline.js'), String(sink.port), String(readers), html, text]));
+    }
+    const shared = quick ? 300 : 3000;
+    writeFileSync(join(work, 'shared.csv'), list(shared));
+    const alone = [];
+    const three = [];
+    for (let i = 0; i < runs; i++) {
+      alone.push(shared / sendOnce(work, slow.port, join(work, 'shared.csv'), fresh()).seconds);
+      three.push(shared / (await sendInParallel(3, slow.port, join(work, 'shared.csv'), fresh())));
+    }
+    return [
+      row({
+        figure: `same, journal on PostgreSQL, ${readers.toLocaleString('en')} readers`,
+        unit: 'msg/s',
+        ours: summarise(ours),
+        baseline: summarise(baseline),
+        baselineName: 'nodemailer pool, 5 connections, same message',
+        target: 2.5,
+        higherIsBetter: true,
+      }),
+      row({
+        figure: `three \`digest send\` processes sharing one send on PostgreSQL, ${shared.toLocaleString('en')} readers, server answers in 50 ms`,
+        unit: 'msg/s',
+        ours: summarise(three),
+        baseline: summarise(alone),
+        baselineName: 'one `digest send` process, same server',
+        target: 2.5,
+        higherIsBetter: true,
+        note: 'each process with its default 5 connections; the three claim readers side by side (FOR UPDATE SKIP LOCKED) and each commits its own marks and outcomes; timed from the first start to the last exit',
+      }),
+    ];
+  } finally {
+    slow.stop();
+    for (const name of schemas) dropSchema(name);
+  }
+}
+
+/** Seconds from starting `count` senders of one issue to the last one's exit. */
+function sendInParallel(count, port, listFile, db) {
+  const start = process.hrtime.bigint();
+  return Promise.all(
+    Array.from({ length: count }, () =>
+      new Promise((done, fail) => {
+        const child = spawn(process.execPath, [bin, 'send', issue, '--to', listFile, '--db', db, '--smtp', `smtp://127.0.0.1:${port}`, '--yes', '--json'], {
+          cwd: root,
+          env: { ...process.env, DIGEST_SECRET: secret, CI: '1' },
+          stdio: ['ignore', 'ignore', 'pipe'],
+        });
+        let stderr = '';
+        child.stderr.on('data', (chunk) => (stderr += chunk));
+        child.on('close', (code) => (code === 0 ? done() : fail(new Error(`digest send failed (${code}): ${stderr}`))));
+      }),
+    ),
+  ).then(() => Number(process.hrtime.bigint() - start) / 1e9);
+}
+
+function builtIssue(work) {
+  const built = join(work, 'built');
+  spawnSync(process.execPath, [bin, 'build', issue, '--out', built], { cwd: root });
+  return { html: join(built, '2024-03-08-weekly', 'email.html'), text: join(built, '2024-03-08-weekly', 'email.txt') };
 }
 
 async function personalise(quick) {
@@ -67,10 +157,7 @@ async function throughputAndMemory(quick, work, sink) {
   const readers = quick ? 300 : 5000;
   const runs = quick ? 1 : 3;
   writeFileSync(join(work, 'list.csv'), list(readers));
-  const built = join(work, 'built');
-  spawnSync(process.execPath, [bin, 'build', issue, '--out', built], { cwd: root });
-  const html = join(built, '2024-03-08-weekly', 'email.html');
-  const text = join(built, '2024-03-08-weekly', 'email.txt');
+  const { html, text } = builtIssue(work);
 
   const ours = [];
   const baseline = [];
@@ -89,7 +176,7 @@ async function throughputAndMemory(quick, work, sink) {
   const mb = memory.peakKb / 1024;
   return [
     row({
-      figure: `\`digest send\` to an smtp-server sink on 127.0.0.1, ${readers.toLocaleString('en')} readers, journal on`,
+      figure: `\`digest send\` to an smtp-server sink on 127.0.0.1, ${readers.toLocaleString('en')} readers, journal on SQLite`,
       unit: 'msg/s',
       ours: summarise(ours),
       baseline: summarise(baseline),
@@ -136,8 +223,8 @@ function list(n) {
   return `${rows.join('\n')}\n`;
 }
 
-async function startSink() {
-  const child = fork(join(root, 'bench', 'sink.js'), [], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+async function startSink(args = []) {
+  const child = fork(join(root, 'bench', 'sink.js'), args, { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   const port = await new Promise((ready) => child.stdout.once('data', (data) => ready(Number(String(data).trim()))));
   return { port, stop: () => child.connected && child.send('stop') };
 }

@@ -1,8 +1,11 @@
 // A counting SMTP sink for the benchmarks, run as its own process so it does not share a core's
 // event loop with the sender being measured. Prints its port, counts messages, discards them.
+// --delay MS: answers each message that much later, as a distant or busy server does.
 import { SMTPServer } from 'smtp-server';
 
 let count = 0;
+const delayAt = process.argv.indexOf('--delay');
+const delay = delayAt === -1 ? 0 : Number(process.argv[delayAt + 1]);
 const server = new SMTPServer({
   disableReverseLookup: true,
   authOptional: true,
@@ -12,7 +15,8 @@ const server = new SMTPServer({
   onData(stream, _session, callback) {
     stream.on('end', () => {
       count++;
-      callback(null, 'ok');
+      if (delay) setTimeout(() => callback(null, 'ok'), delay);
+      else callback(null, 'ok');
     });
     stream.resume();
   },
