@@ -43,7 +43,10 @@ export function registerStatus(program: Command): void {
         for (const d of details) {
           const state = d.completedAt ? colour.green('complete') : colour.yellow('in progress');
           out.write(`${d.issue} (${state}): ${d.sent} sent, ${d.failed} failed, ${d.deferred} deferred, ${d.unknown} unknown, ${d.pending} pending — "${d.subject}"\n`);
-          for (const problem of d.problems ?? []) out.write(`  ${problem.state} ${visible(problem.email)}: ${visible(problem.reply ?? '')}\n`);
+          for (const problem of d.problems ?? []) {
+            const id = problem.messageId ? ` (${visible(problem.messageId)})` : '';
+            out.write(`  ${problem.state} ${visible(problem.email)}${id}: ${visible(problem.reply ?? '')}\n`);
+          }
         }
       } finally {
         await store.close();

@@ -78,7 +78,7 @@ export function workerId(): string {
 
 /** One write the group commit makes: a reader marked `sending`, or the outcome of an attempt. */
 type JournalWrite =
-  | { kind: 'sending'; issue: string; key: string; at: Date }
+  | { kind: 'sending'; issue: string; key: string; messageId: string | null; at: Date }
   | { kind: 'outcome'; issue: string; key: string; state: Outcome; reply: string | null; messageId: string | null; at: Date };
 
 /** What an attempt can leave: `pending` puts the reader back for a retry later in the same run. */
@@ -87,7 +87,7 @@ export type Outcome = Exclude<JournalState, 'sending'>;
 export class Journal {
   private readonly db: Kysely<JournalDatabase>;
   /** The writes made for every message, compiled once (see CompiledOnce). */
-  private readonly sendingStatement: CompiledOnce<'lease_until' | 'updated_at' | 'issue' | 'key' | 'owner'>;
+  private readonly sendingStatement: CompiledOnce<'lease_until' | 'updated_at' | 'message_id' | 'issue' | 'key' | 'owner'>;
   private readonly outcomeStatement: CompiledOnce<'state' | 'reply' | 'message_id' | 'updated_at' | 'issue' | 'key' | 'owner'>;
   private readonly retryStatement: CompiledOnce<'reply' | 'updated_at' | 'issue' | 'key' | 'owner'>;
   /**
@@ -110,7 +110,7 @@ export class Journal {
     this.sendingStatement = new CompiledOnce((slot) =>
       this.db
         .updateTable('send_journal')
-        .set((eb) => ({ state: 'sending' as const, attempts: eb('attempts', '+', 1), lease_until: slot('lease_until'), updated_at: slot('updated_at') }))
+        .set((eb) => ({ state: 'sending' as const, attempts: eb('attempts', '+', 1), lease_until: slot('lease_until'), updated_at: slot('updated_at'), message_id: slot('message_id') }))
         .where('issue', '=', slot('issue'))
         .where('email_key', '=', slot('key'))
         .where('lease_owner', '=', slot('owner'))
@@ -289,10 +289,11 @@ export class Journal {
   /**
    * Marks the reader `sending` and resolves once that is committed, before the message goes to
    * SMTP. Resolves false if this worker no longer holds the reader (its lease ran out and another
-   * took it): then it must not send.
+   * took it): then it must not send. The message's Message-ID is kept with the mark: should the
+   * reader end up unknown, it is what to look for in the server's log.
    */
-  markSending(issue: string, key: string, now = new Date()): Promise<boolean> {
-    return this.writes.add({ kind: 'sending', issue, key, at: now });
+  markSending(issue: string, key: string, messageId?: string, now = new Date()): Promise<boolean> {
+    return this.writes.add({ kind: 'sending', issue, key, messageId: messageId ?? null, at: now });
   }
 
   /**
@@ -328,7 +329,8 @@ export class Journal {
       for (const write of group) {
         const common = { updated_at: write.at.toISOString(), issue: write.issue, key: write.key, owner: this.owner };
         if (write.kind === 'sending') {
-          results.push((await this.sendingStatement.run(db, { ...common, lease_until: new Date(write.at.getTime() + this.sendingMs).toISOString() })) === 1);
+          const lease_until = new Date(write.at.getTime() + this.sendingMs).toISOString();
+          results.push((await this.sendingStatement.run(db, { ...common, lease_until, message_id: write.messageId })) === 1);
         } else if (write.state === 'pending') {
           results.push((await this.retryStatement.run(db, { ...common, reply: write.reply })) === 1);
         } else {
@@ -347,7 +349,7 @@ export class Journal {
    */
   private async commitInOneStatement(group: JournalWrite[]): Promise<boolean[]> {
     const outcomes = group.filter((write): write is Extract<JournalWrite, { kind: 'outcome' }> => write.kind === 'outcome');
-    const marks = group.filter((write) => write.kind === 'sending');
+    const marks = group.filter((write): write is Extract<JournalWrite, { kind: 'sending' }> => write.kind === 'sending');
     const issues = [...new Set(group.map((write) => write.issue))];
     if (issues.length > 1) {
       // One Journal serves one send at a time; should two issues ever meet here, each goes alone.
@@ -372,12 +374,13 @@ export class Journal {
         WHERE j.issue = ${issue} AND j.email_key = o.email_key AND j.lease_owner = ${this.owner}
         RETURNING 1
       ), marks AS (
-        UPDATE send_journal
-        SET state = 'sending', attempts = attempts + 1, updated_at = ${now.toISOString()},
+        UPDATE send_journal AS j
+        SET state = 'sending', attempts = j.attempts + 1, updated_at = ${now.toISOString()}, message_id = m.message_id,
             lease_until = ${new Date(now.getTime() + this.sendingMs).toISOString()}
-        WHERE issue = ${issue} AND email_key = ANY(${marks.map((m) => m.key)}::text[])
-          AND lease_owner = ${this.owner} AND state IN ('pending', 'deferred')
-        RETURNING email_key
+        FROM unnest(${marks.map((m) => m.key)}::text[], ${marks.map((m) => m.messageId)}::text[]) AS m(email_key, message_id)
+        WHERE j.issue = ${issue} AND j.email_key = m.email_key
+          AND j.lease_owner = ${this.owner} AND j.state IN ('pending', 'deferred')
+        RETURNING j.email_key
       )
       SELECT email_key FROM marks`.execute(this.db);
     const took = new Set(rows.map((row) => row.email_key));
@@ -428,10 +431,10 @@ export class Journal {
     return this.db.selectFrom('sends').selectAll().orderBy('started_at', 'desc').execute();
   }
 
-  async entries(issue: string, states: JournalState[]): Promise<{ email: string; state: JournalState; reply: string | null; attempts: number }[]> {
+  async entries(issue: string, states: JournalState[]): Promise<{ email: string; state: JournalState; reply: string | null; attempts: number; message_id: string | null }[]> {
     return this.db
       .selectFrom('send_journal')
-      .select(['email', 'state', 'reply', 'attempts'])
+      .select(['email', 'state', 'reply', 'attempts', 'message_id'])
       .where('issue', '=', issue)
       .where('state', 'in', states)
       .orderBy('email_key')

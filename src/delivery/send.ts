@@ -153,13 +153,13 @@ export async function sendIssue(options: SendOptions): Promise<SendSummary> {
     for (let attempt = 1; ; attempt++) {
       await pace(options.signal);
       if (stopped()) return journal.release(issue, [entry.key]);
-      if (!(await journal.markSending(issue, entry.key))) return; // another worker holds it now
+      const message = factory.build(entry, entry.key);
+      if (!(await journal.markSending(issue, entry.key, message.messageId))) return; // another worker holds it now
       if (/[^\x00-\x7f]/.test(entry.email) && !channel.internationalOk) {
         void journal.settle(issue, entry.key, 'failed', { reply: 'the SMTP server does not offer SMTPUTF8, which this address needs' });
         progress.failed++;
         return;
       }
-      const message = factory.build(entry, entry.key);
       try {
         const { reply } = await channel.deliver(message, entry.key);
         void journal.settle(issue, entry.key, 'sent', { reply, messageId: message.messageId });

@@ -15,7 +15,7 @@ export interface StatusDetail extends IssueStatus {
   startedAt: string;
   completedAt: string | null;
   /** The readers that need a look: failed, deferred or unknown, with the server's last reply. */
-  problems?: { email: string; state: JournalState; reply: string | null; attempts: number }[];
+  problems?: { email: string; state: JournalState; reply: string | null; attempts: number; messageId?: string }[];
 }
 
 /** Counts by state for one issue or every issue the journal knows, newest first. */
@@ -35,7 +35,15 @@ export async function sendStatus(dialect: Dialect, issue: string | undefined, wi
       subject: send.subject,
       startedAt: send.started_at,
       completedAt: send.completed_at,
-      ...(withProblems ? { problems: await journal.entries(send.issue, ['failed', 'deferred', 'unknown']) } : {}),
+      ...(withProblems
+        ? {
+            // An unknown reader's Message-ID is what to look for in the server's log before --retry-unknown.
+            problems: (await journal.entries(send.issue, ['failed', 'deferred', 'unknown'])).map(({ message_id, ...entry }) => ({
+              ...entry,
+              ...(message_id ? { messageId: message_id } : {}),
+            })),
+          }
+        : {}),
     });
   }
   return details;

@@ -17,7 +17,7 @@ onEachDatabase((target) => {
       // An earlier run left c deferred.
       const earlier = await journal.claim('week', 5, new Date('2026-01-01T00:00:00Z'), new Date('2026-01-01T00:00:01Z'));
       expect(keys(earlier)).toEqual(['a', 'b', 'c', 'd', 'e'].map((name) => `${name}@example.org`));
-      await journal.markSending('week', 'c@example.org', new Date('2026-01-01T00:00:02Z'));
+      await journal.markSending('week', 'c@example.org', undefined, new Date('2026-01-01T00:00:02Z'));
       await journal.settle('week', 'c@example.org', 'deferred', { reply: '451 try later' }, new Date('2026-01-01T00:00:03Z'));
       await journal.release('week', ['a', 'b', 'd', 'e'].map((name) => `${name}@example.org`));
 

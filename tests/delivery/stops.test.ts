@@ -157,6 +157,11 @@ describe('a signal during a send', () => {
     // Those in flight were handed over and never answered: the next run calls them unknown, sends them no second copy.
     const next = await send(root, ['issues/week.md', '--to', 'many.csv', '--db', sqlite(root), '--smtp', sink.url, '--timeout', '1', '--attempts', '1', '--limit', '0']);
     expect(JSON.parse(next.stdout).unknownNow).toBeGreaterThan(0);
+    // Each keeps the Message-ID it was sent with: what to look for in the server's log before --retry-unknown.
+    const status = JSON.parse((await runCli(['status', 'week', '--db', sqlite(root), '--json', '--failed'], { cwd: root })).stdout);
+    const unknown = status.problems.filter((p: { state: string }) => p.state === 'unknown');
+    expect(unknown.length).toBeGreaterThan(0);
+    for (const problem of unknown) expect(problem.messageId).toMatch(/^<.+@gazette\.example>$/);
     await sink.close();
   });
 });
