@@ -133,18 +133,25 @@ onEachDatabase((target) => {
         const kills: number[] = [];
         let runs = [0, 1, 2].map(() => startSend(root, db, sink.url));
         // Four rounds of kills at random moments while messages flow: now one process, now all three.
+        const exits: { code: number | null; signal: NodeJS.Signals | null; stderr: string }[] = [];
+        const track = (run: Run) => (void run.exited.then((result) => exits.push(result)), run);
+        runs.forEach(track);
         for (let k = 0; k < 4; k++) {
-          const seen = sink.received.length;
-          await expect.poll(() => sink.received.length, { timeout: 30_000, interval: 5 }).toBeGreaterThan(seen + 40 + Math.random() * 120);
+          const target = sink.received.length + 40 + Math.random() * 120;
+          const live = () => runs.filter((run) => run.child.exitCode === null && run.child.signalCode === null).length;
+          await expect.poll(() => sink.received.length >= target || live() === 0, { timeout: 60_000, interval: 5 }).toBe(true);
+          if (live() === 0) break; // the send finished before this round's kill
           await sleep(Math.random() * 60);
           const victims = k % 2 === 0 ? [runs[Math.floor(Math.random() * 3)]!] : runs;
           const at = Date.now();
           for (const victim of victims) victim.child.kill('SIGKILL');
           for (const victim of victims) await victim.exited;
           kills.push(at);
-          runs = runs.map((run) => (victims.includes(run) ? startSend(root, db, sink.url) : run));
+          runs = runs.map((run) => (victims.includes(run) ? track(startSend(root, db, sink.url)) : run));
         }
         const results = await Promise.all(runs.map((run) => run.exited));
+        // Every process that was not killed ended as a send ends: done (0) or with work left (75).
+        for (const exit of exits.filter((e) => e.signal === null)) expect([0, 75], exit.stderr).toContain(exit.code);
         for (const result of results.filter((r) => r.signal === null)) expect(result.stderr).not.toMatch(/Warning|internal error/i);
         // A last run without kills settles what the killed ones left and retries the deferred.
         const last = await startSend(root, db, sink.url).exited;
