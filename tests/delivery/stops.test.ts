@@ -167,6 +167,13 @@ describe('a signal during a send', () => {
 });
 
 describe('exit status', () => {
+  it('is documented in send --help', async () => {
+    const help = await runCli(['send', '--help']);
+    expect(help.stdout).toMatch(/^Exit status:$/m);
+    for (const status of ['0', '75', '1']) expect(help.stdout).toMatch(new RegExp(`^  ${status}\\s`, 'm'));
+    expect(help.stdout).toContain('--timeout <seconds>');
+  });
+
   it('is 0 when every reader is final, a hard bounce included', async () => {
     const sink = await startSink({ behaviour: (to) => (to === 'ana@example.org' ? { code: 550, message: '5.1.1 No such user' } : 'accept') });
     const root = project();
