@@ -35,10 +35,7 @@ export async function run({ quick }) {
  * distant relay does), against one process alone on the same server: how far sending scales out.
  */
 async function onPostgres(quick, work, sink) {
-  const readers = quick ? 300 : 5000;
   const runs = quick ? 1 : 3;
-  writeFileSync(join(work, 'list.csv'), list(readers));
-  const { html, text } = builtIssue(work);
   const schemas = [];
   const fresh = () => {
     const name = `digest_bench_send_${process.pid}_${schemas.length}`;
@@ -48,12 +45,7 @@ async function onPostgres(quick, work, sink) {
   };
   const slow = await startSink(['--delay', '50']);
   try {
-    const ours = [];
-    const baseline = [];
-    for (let i = 0; i < runs; i++) {
-      ours.push(readers / sendOnce(work, sink.port, join(work, 'list.csv'), fresh()).seconds);
-      baseline.push(readers / timed(process.execPath, [join(root, 'bench', 'pool-baseline.js'), String(sink.port), String(readers), html, text]));
-    }
+    const { readers, ours, baseline } = againstPool(quick, work, sink, fresh);
     const shared = quick ? 300 : 3000;
     writeFileSync(join(work, 'shared.csv'), list(shared));
     const alone = [];
@@ -153,18 +145,24 @@ async function personalise(quick) {
   });
 }
 
-async function throughputAndMemory(quick, work, sink) {
+/** Messages a second of `digest send` (a fresh journal from `database()` each run) and of the nodemailer pool, alternately. */
+function againstPool(quick, work, sink, database) {
   const readers = quick ? 300 : 5000;
   const runs = quick ? 1 : 3;
   writeFileSync(join(work, 'list.csv'), list(readers));
   const { html, text } = builtIssue(work);
-
   const ours = [];
   const baseline = [];
   for (let i = 0; i < runs; i++) {
-    ours.push(readers / sendOnce(work, sink.port, join(work, 'list.csv'), `sqlite:${join(work, `run${i}.db`)}`).seconds);
+    ours.push(readers / sendOnce(work, sink.port, join(work, 'list.csv'), database()).seconds);
     baseline.push(readers / timed(process.execPath, [join(root, 'bench', 'pool-baseline.js'), String(sink.port), String(readers), html, text]));
   }
+  return { readers, ours, baseline };
+}
+
+async function throughputAndMemory(quick, work, sink) {
+  let run = 0;
+  const { readers, ours, baseline } = againstPool(quick, work, sink, () => `sqlite:${join(work, `run${run++}.db`)}`);
 
   // Two sizes, a tenth and the whole: the same peak at both is what "flat" means.
   const big = quick ? 2000 : 100_000;
