@@ -45,7 +45,7 @@ async function onPostgres(quick, work, sink) {
   };
   const slow = await startSink(['--delay', '50']);
   try {
-    const { readers, ours, baseline } = againstPool(quick, work, sink, fresh);
+    const poolRow = againstPool(quick, work, sink, fresh, (readers) => `same, journal on PostgreSQL, ${readers} readers`);
     const shared = quick ? 300 : 3000;
     writeFileSync(join(work, 'shared.csv'), list(shared));
     const alone = [];
@@ -55,15 +55,7 @@ async function onPostgres(quick, work, sink) {
       three.push(shared / (await sendInParallel(3, slow.port, join(work, 'shared.csv'), fresh())));
     }
     return [
-      row({
-        figure: `same, journal on PostgreSQL, ${readers.toLocaleString('en')} readers`,
-        unit: 'msg/s',
-        ours: summarise(ours),
-        baseline: summarise(baseline),
-        baselineName: 'nodemailer pool, 5 connections, same message',
-        target: 2.5,
-        higherIsBetter: true,
-      }),
+      poolRow,
       row({
         figure: `three \`digest send\` processes sharing one send on PostgreSQL, ${shared.toLocaleString('en')} readers, server answers in 50 ms`,
         unit: 'msg/s',
@@ -145,8 +137,8 @@ async function personalise(quick) {
   });
 }
 
-/** Messages a second of `digest send` (a fresh journal from `database()` each run) and of the nodemailer pool, alternately. */
-function againstPool(quick, work, sink, database) {
+/** The row of `digest send` (a fresh journal from `database()` each run) against the nodemailer pool, run alternately. */
+function againstPool(quick, work, sink, database, figure) {
   const readers = quick ? 300 : 5000;
   const runs = quick ? 1 : 3;
   writeFileSync(join(work, 'list.csv'), list(readers));
@@ -157,12 +149,20 @@ function againstPool(quick, work, sink, database) {
     ours.push(readers / sendOnce(work, sink.port, join(work, 'list.csv'), database()).seconds);
     baseline.push(readers / timed(process.execPath, [join(root, 'bench', 'pool-baseline.js'), String(sink.port), String(readers), html, text]));
   }
-  return { readers, ours, baseline };
+  return row({
+    figure: figure(readers.toLocaleString('en')),
+    unit: 'msg/s',
+    ours: summarise(ours),
+    baseline: summarise(baseline),
+    baselineName: 'nodemailer pool, 5 connections, same message',
+    target: 2.5,
+    higherIsBetter: true,
+  });
 }
 
 async function throughputAndMemory(quick, work, sink) {
   let run = 0;
-  const { readers, ours, baseline } = againstPool(quick, work, sink, () => `sqlite:${join(work, `run${run++}.db`)}`);
+  const poolRow = againstPool(quick, work, sink, () => `sqlite:${join(work, `run${run++}.db`)}`, (readers) => `\`digest send\` to an smtp-server sink on 127.0.0.1, ${readers} readers, journal on SQLite`);
 
   // Two sizes, a tenth and the whole: the same peak at both is what "flat" means.
   const big = quick ? 2000 : 100_000;
@@ -173,15 +173,7 @@ async function throughputAndMemory(quick, work, sink) {
   const memory = sendOnce(work, sink.port, join(work, 'big.csv'), `sqlite:${join(work, 'big.db')}`);
   const mb = memory.peakKb / 1024;
   return [
-    row({
-      figure: `\`digest send\` to an smtp-server sink on 127.0.0.1, ${readers.toLocaleString('en')} readers, journal on SQLite`,
-      unit: 'msg/s',
-      ours: summarise(ours),
-      baseline: summarise(baseline),
-      baselineName: 'nodemailer pool, 5 connections, same message',
-      target: 2.5,
-      higherIsBetter: true,
-    }),
+    poolRow,
     {
       figure: `same, peak memory at ${big.toLocaleString('en')} readers (SMTP counting sink)`,
       unit: 'MB',
