@@ -5,7 +5,9 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const quick = process.argv.includes('--quick');
-const suites = ['./build.js', './send.js', './import.js', './unsubscribe.js'];
+// --only NAME: one suite (send, import, …), its table printed and docs/performance.md left as it is.
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+const suites = ['./build.js', './send.js', './import.js', './unsubscribe.js'].filter((suite) => !only || suite === `./${only}.js`);
 
 const rows = [];
 for (const suite of suites) {
@@ -38,5 +40,5 @@ alternately with its baseline in the same run so both see the same machine load.
 
 ${table}
 `;
-if (!quick) writeFileSync(fileURLToPath(new URL('../docs/performance.md', import.meta.url)), doc);
-else process.stderr.write('quick mode: docs/performance.md left as it was\n');
+if (!quick && !only) writeFileSync(fileURLToPath(new URL('../docs/performance.md', import.meta.url)), doc);
+else process.stderr.write(`${quick ? 'quick mode' : 'one suite'}: docs/performance.md left as it was\n`);

@@ -51,12 +51,21 @@ describe('when the SMTP server misbehaves', () => {
     await sink.close();
   });
 
-  it('retries after the connection drops in the middle of DATA, and delivers once', async () => {
+  it('after the connection drops in the middle of DATA, delivers once or reports unknown, never twice', async () => {
     const sink = await startSink({ behaviour: (to, attempt) => (to === 'ana@example.org' && attempt === 1 ? 'drop' : 'accept') });
     const root = project();
     const result = await send(root, ['issues/week.md', '--to', 'readers.csv', '--db', sqlite(root), '--smtp', sink.url, ...fast]);
-    expect(JSON.parse(result.stdout)).toMatchObject({ sent: 3, deferred: 0, unknown: 0 });
-    expect(sink.perRecipient().get('ana@example.org')).toBe(1);
+    const summary = JSON.parse(result.stdout);
+    // Whether the client had handed over the whole message when the line went dead depends on the
+    // socket's buffers: if it had not, the message cannot have arrived and is sent again; if it had,
+    // the server might have it, and it is unknown. Either way the two sides agree.
+    if (summary.unknown) {
+      expect(summary).toMatchObject({ sent: 2, unknown: 1 });
+      expect(sink.perRecipient().get('ana@example.org')).toBeUndefined();
+    } else {
+      expect(summary).toMatchObject({ sent: 3, deferred: 0 });
+      expect(sink.perRecipient().get('ana@example.org')).toBe(1);
+    }
     await sink.close();
   });
 
