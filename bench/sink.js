@@ -4,6 +4,9 @@
 import { SMTPServer } from 'smtp-server';
 
 let count = 0;
+/** When the first and the last message came in: the sending phase, without the senders' start-up. */
+let first = 0;
+let last = 0;
 const delayAt = process.argv.indexOf('--delay');
 const delay = delayAt === -1 ? 0 : Number(process.argv[delayAt + 1]);
 const server = new SMTPServer({
@@ -15,6 +18,8 @@ const server = new SMTPServer({
   onData(stream, _session, callback) {
     stream.on('end', () => {
       count++;
+      last = performance.now();
+      first ||= last;
       if (delay) setTimeout(() => callback(null, 'ok'), delay);
       else callback(null, 'ok');
     });
@@ -27,6 +32,10 @@ server.listen(0, '127.0.0.1', () => {
 });
 process.on('message', (message) => {
   if (message === 'count') process.send({ count });
+  if (message === 'window') {
+    process.send({ count, seconds: (last - first) / 1000 });
+    count = first = last = 0;
+  }
   if (message === 'stop') server.close(() => process.exit(0));
 });
 // Never outlive the benchmark that started it.
