@@ -15,7 +15,12 @@ export interface Channel {
   readonly real: boolean;
   /** Whether addresses with non-ASCII characters can be delivered (SMTPUTF8). */
   readonly internationalOk: boolean;
-  deliver(message: OutgoingMessage, key: string): Promise<{ reply: string }>;
+  /**
+   * Delivers one message. With `ready`, the channel may prepare (an SMTP envelope) but hands over
+   * no byte of the message before `ready` resolves true; if it resolves false, nothing is sent and
+   * the delivery rejects.
+   */
+  deliver(message: OutgoingMessage, key: string, ready?: Promise<boolean>): Promise<{ reply: string }>;
   close(): void;
   /** Ends the deliveries still waiting for an answer at once: each rejects (see classify). */
   abort(): void;
@@ -37,7 +42,8 @@ export function outboxChannel(folder: string, slug: string): Channel {
     description: `the outbox (${folder})`,
     real: false,
     internationalOk: true,
-    async deliver(message, key) {
+    async deliver(message, key, ready) {
+      if (ready && !(await ready)) throw Object.assign(new Error('the reader is no longer this sender\'s to send'), { abandoned: true });
       // One file per reader, named by the reader: a rerun rewrites it rather than adding a second.
       const name = `${createHash('sha256').update(key).digest('hex').slice(0, 24)}.eml`;
       await writeFileAtomic(join(folder, slug, name), message.raw);
@@ -77,8 +83,8 @@ export async function smtpChannel(options: SmtpOptions): Promise<Channel> {
     description,
     real: true,
     internationalOk,
-    async deliver(message) {
-      return { reply: await pool.send(message.envelope, message.pieces, { transparent: true }) };
+    async deliver(message, _key, ready) {
+      return { reply: await pool.send(message.envelope, message.pieces, { transparent: true, ready }) };
     },
     close() {
       pool.close();

@@ -15,7 +15,8 @@ import { GroupCommit } from './group-commit.js';
  *                                      ├─ the whole message went out, no answer came ──▶ unknown
  *                                      └─ process died before its outcome was written ──▶ unknown
  *
- * `sending` is written, and committed, before a message is handed to SMTP. A row found in
+ * `sending` is written, and committed, before the first byte of a message goes to SMTP (its
+ * envelope, which cannot deliver anything, may go out meanwhile). A row found in
  * `sending` whose owner is gone was handed over and its answer lost: it becomes `unknown` and is
  * not sent again unless asked, because a second copy in a reader's inbox is worse than a report.
  * Outcomes are committed within a few milliseconds of the answer (GroupCommit), so after a kill

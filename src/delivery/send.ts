@@ -154,18 +154,24 @@ export async function sendIssue(options: SendOptions): Promise<SendSummary> {
       await pace(options.signal);
       if (stopped()) return journal.release(issue, [entry.key]);
       const message = factory.build(entry, entry.key);
-      if (!(await journal.markSending(issue, entry.key, message.messageId))) return; // another worker holds it now
+      // The mark is committed while the SMTP envelope goes out: the channel holds back the
+      // message's first byte until the commit is done (see SmtpPool.send), so no message leaves
+      // unmarked, and the commit costs a send no round trip of its own.
+      const marked = journal.markSending(issue, entry.key, message.messageId);
       if (/[^\x00-\x7f]/.test(entry.email) && !channel.internationalOk) {
+        if (!(await marked)) return;
         void journal.settle(issue, entry.key, 'failed', { reply: 'the SMTP server does not offer SMTPUTF8, which this address needs' });
         progress.failed++;
         return;
       }
       try {
-        const { reply } = await channel.deliver(message, entry.key);
+        const { reply } = await channel.deliver(message, entry.key, marked);
         void journal.settle(issue, entry.key, 'sent', { reply, messageId: message.messageId });
         progress.sent++;
         return;
       } catch (error) {
+        // Whatever failed, the mark is settled first, so an outcome never shares its commit.
+        if (!(await marked)) return; // another worker holds the reader now: nothing was sent
         const verdict = classify(error);
         switch (verdict.kind) {
           case 'fatal':

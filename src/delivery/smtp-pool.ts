@@ -27,6 +27,46 @@ export interface SendFailure extends Error {
   responseCode?: number;
   response?: string;
   afterData?: boolean;
+  /** Set when the message was held back (its `ready` said no): not a byte of it went out. */
+  abandoned?: boolean;
+}
+
+/**
+ * The message as a stream that yields nothing until `ready` resolves: then its pieces, or, if the
+ * answer is no, an error before the first byte.
+ */
+function gated(pieces: Buffer[], ready: Promise<boolean>): Readable & { abandoned?: boolean } {
+  // The answer is listened for at once, not when the stream is first read: a failure of `ready`
+  // while the envelope is still on its way must not go unhandled.
+  let go: boolean | Error | undefined;
+  let waiting = false;
+  const release = () => {
+    if (go === true) {
+      for (const piece of pieces) stream.push(piece);
+      stream.push(null);
+    } else {
+      stream.abandoned = true;
+      stream.destroy(go instanceof Error ? go : new Error("the reader is no longer this sender's to send"));
+    }
+  };
+  ready.then(
+    (answer) => {
+      go = answer;
+      if (waiting) release();
+    },
+    (error: unknown) => {
+      go = error instanceof Error ? error : new Error(String(error));
+      if (waiting) release();
+    },
+  );
+  const stream: Readable & { abandoned?: boolean } = new Readable({
+    read() {
+      if (waiting) return;
+      waiting = true;
+      if (go !== undefined) release();
+    },
+  });
+  return stream;
 }
 
 /** Messages per connection before it is replaced, as most providers limit a session. */
@@ -56,11 +96,16 @@ export class SmtpPool {
    * Sends one message, whole or in pieces written one after another; resolves with the server's
    * reply, rejects with nodemailer's error. A `transparent` message (CRLF only, no line beginning
    * with a dot, as MessageFactory builds them) skips dot-stuffing.
+   *
+   * With `ready`, the envelope (MAIL FROM, RCPT TO, DATA) goes out at once but no byte of the
+   * message itself before `ready` resolves true: the journal's commit and the envelope's round trips
+   * overlap. Should it resolve false or fail, the message is abandoned before its first byte, the
+   * connection is closed without the closing dot (the server discards the transaction), and send
+   * rejects with `abandoned` set.
    */
-  async send(envelope: { from: string; to: string[] }, raw: Buffer | Buffer[], options: { transparent?: boolean } = {}): Promise<string> {
-    let message: Buffer | Readable;
-    if (this.signer) message = await sign(this.signer, Array.isArray(raw) ? Buffer.concat(raw) : raw);
-    else message = Array.isArray(raw) ? Readable.from(raw, { objectMode: false }) : raw;
+  async send(envelope: { from: string; to: string[] }, raw: Buffer | Buffer[], options: { transparent?: boolean; ready?: Promise<boolean> } = {}): Promise<string> {
+    const pieces = this.signer ? [await sign(this.signer, Array.isArray(raw) ? Buffer.concat(raw) : raw)] : Array.isArray(raw) ? raw : [raw];
+    const message: Readable & { abandoned?: boolean } = options.ready ? gated(pieces, options.ready) : Readable.from(pieces, { objectMode: false });
     const connection = await this.acquire();
     // A signature is a header folded by nodemailer's signer: its bytes are not ours to vouch for.
     connection.smtp.verbatim = options.transparent === true && !this.signer;
@@ -76,8 +121,13 @@ export class SmtpPool {
       this.release(connection, connection.sent >= MESSAGES_PER_CONNECTION);
       return String(info.response ?? '');
     } catch (error) {
-      // No reply to the end of the message (a timeout, a dropped line, an abort): it may have landed.
       const failure = error as SendFailure;
+      if (message.abandoned) {
+        // In the middle of DATA: a QUIT would be read as message text. Closing ends it unfinished.
+        connection.smtp.close();
+        failure.abandoned = true;
+      }
+      // No reply to the end of the message (a timeout, a dropped line, an abort): it may have landed.
       if (!failure.responseCode && connection.smtp.messageEnded) failure.afterData = true;
       // After any failure the session's state is not to be trusted: start the next on a new one.
       this.release(connection, true);
