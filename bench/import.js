@@ -244,7 +244,9 @@ async function postgresBaseline(file, url, schema) {
 
 /** An empty database or schema with digest's tables, made by digest itself (its migrations), outside the timing. */
 function prepareDigestTable(url) {
-  const result = spawnSync(process.execPath, [bin, 'subscribers', 'count', '--db', url, '--json'], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+  const open = pathToFileURL(join(root, 'dist', 'audience', 'open.js')).href;
+  const script = `const { openStore } = await import(${JSON.stringify(open)}); const store = await openStore(${JSON.stringify(url)}, { create: true }); await store.close();`;
+  const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8', timeout: 120_000 });
   if (result.status !== 0) throw new Error(`preparing ${url} failed: ${result.stderr}`);
 }
 
