@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { UserError } from '../errors.js';
+import { redact } from '../redact.js';
 
 export const DEFAULT_DATABASE_URL = 'sqlite:./digest.db';
 
@@ -36,7 +37,4 @@ export function parseLocation(url: string, cwd = process.cwd()): Location {
   );
 }
 
-/** A URL as it may appear in messages and logs: without its password. */
-export function redact(url: string): string {
-  return url.replace(/^([a-z]+:\/\/[^:/@]*):[^@/]*@/i, '$1:***@');
-}
+export { redact } from '../redact.js';

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
+import { redact } from '../redact.js';
 import { writeFileAtomic } from '../fs.js';
 import type { OutgoingMessage } from './message.js';
 import { openConnection, SmtpPool, type Connection, type SendFailure } from './smtp-pool.js';
@@ -104,18 +105,13 @@ export function describeSmtpUrl(url: string): string {
   try {
     parsed = new URL(url);
   } catch {
-    throw new UserError(`the SMTP URL ${redactUrl(url)} is not a valid URL (expected smtp://user:password@host:port or smtps://…)`, { code: 'invalid-smtp-url' });
+    throw new UserError(`the SMTP URL ${redact(url)} is not a valid URL (expected smtp://user:password@host:port or smtps://…)`, { code: 'invalid-smtp-url' });
   }
   if (parsed.protocol !== 'smtp:' && parsed.protocol !== 'smtps:') {
-    throw new UserError(`the SMTP URL ${redactUrl(url)} must start with smtp:// or smtps://`, { code: 'invalid-smtp-url' });
+    throw new UserError(`the SMTP URL ${redact(url)} must start with smtp:// or smtps://`, { code: 'invalid-smtp-url' });
   }
-  if (!parsed.hostname) throw new UserError(`the SMTP URL ${redactUrl(url)} names no host`, { code: 'invalid-smtp-url' });
+  if (!parsed.hostname) throw new UserError(`the SMTP URL ${redact(url)} names no host`, { code: 'invalid-smtp-url' });
   return `${parsed.protocol.replace(':', '')}://${parsed.hostname}${parsed.port ? `:${parsed.port}` : ''}`;
-}
-
-/** A URL without anything between `//` and `@`: user names and passwords stay out of messages. */
-function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1***@');
 }
 
 async function probe(url: string, description: string, timeoutMs?: number): Promise<boolean> {
