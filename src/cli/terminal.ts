@@ -34,6 +34,12 @@ export function terminalHooks(options: { yes: boolean; json: boolean }): SendHoo
         const note = early ? ` now, though ${early}` : '';
         const answer = await prompt.question(`Send "${subject}" to ${readers.toLocaleString('en')} readers via ${via}${note}? [y/N] `);
         return /^y(es)?$/i.test(answer.trim());
+      } catch (error) {
+        // Ctrl-C at the question (readline turns it into an AbortError): stop as a shell would,
+        // before anything is sent; the readers stay pending in the journal for a later run.
+        if ((error as Error).name !== 'AbortError') throw error;
+        out.write('\n');
+        process.exit(130);
       } finally {
         prompt.close();
       }

@@ -10,6 +10,14 @@ import { sinkForSuite } from '../smtp-sink.js';
 describe('digest send at a terminal', () => {
   const sink = sinkForSuite();
 
+  it('stops at once on Ctrl-C at the question: nothing sent, status 130, no stack trace', async () => {
+    const root = project();
+    const result = await onTerminal(['send', 'issues/week.md', '--to', 'readers.csv', '--db', `sqlite:${join(root, 'digest.db')}`, '--smtp', sink().url], { cwd: root, env: { DIGEST_SECRET: SECRET }, answers: [['[y/N]', '\x03']] });
+    expect(result.code).toBe(130);
+    expect(result.output).not.toMatch(/internal error|AbortError|\n\s+at /);
+    expect(sink().received).toHaveLength(0);
+  }, 30_000);
+
   it('asks before sending, and sends nothing when the answer is no', async () => {
     const root = project();
     const result = await onTerminal(['send', 'issues/week.md', '--to', 'readers.csv', '--db', `sqlite:${join(root, 'digest.db')}`, '--smtp', sink().url], { cwd: root, env: { DIGEST_SECRET: SECRET }, answers: [['[y/N]', 'n']] });
