@@ -137,7 +137,7 @@ messages in flight, writes every outcome and prints the summary; a second one st
 type Outcomes = Awaited<ReturnType<typeof import('../delivery/run.js').runSend>>;
 
 /** EX_TEMPFAIL (sysexits.h): the job is not done, and running it again later is the remedy. */
-export const UNFINISHED = 75;
+const UNFINISHED = 75;
 
 /**
  * 0 when every reader of every issue reached a final state; 75 when readers are deferred or not yet

@@ -4,6 +4,7 @@ import type { SubscriberStore } from '../audience/store.js';
 import type { ResolvedConfig } from '../config.js';
 import { UserError } from '../errors.js';
 import { classify, type Channel } from './channel.js';
+import { DEFAULT_TIMEOUT_MS } from './smtp-pool.js';
 import { Journal, type JournalEntry, type StateCounts } from './journal.js';
 import { MessageFactory } from './message.js';
 import { audience, type AudienceSource } from './audience.js';
@@ -283,7 +284,7 @@ async function markBounced(store: SubscriberStore, email: string, reply: string)
  * How long a `sending` mark keeps a reader from other processes: a message waits for at most a
  * handful of answers (connect, greeting, envelope, data), each bounded by the timeout.
  */
-function sendingLease(timeoutMs = 60_000): number {
+function sendingLease(timeoutMs = DEFAULT_TIMEOUT_MS): number {
   return Math.max(15 * 60_000, 10 * timeoutMs);
 }
 
