@@ -36,6 +36,8 @@ interface JournalTable {
   lease_until: string | null;
   message_id: string | null;
   reply: string | null;
+  /** The delivery route that carried the message (its description): one of several with failover. */
+  route: string | null;
   updated_at: string;
 }
 
@@ -80,7 +82,7 @@ export function workerId(): string {
 /** One write the group commit makes: a reader marked `sending`, or the outcome of an attempt. */
 type JournalWrite =
   | { kind: 'sending'; issue: string; key: string; messageId: string | null; at: Date }
-  | { kind: 'outcome'; issue: string; key: string; state: Outcome; reply: string | null; messageId: string | null; at: Date };
+  | { kind: 'outcome'; issue: string; key: string; state: Outcome; reply: string | null; messageId: string | null; route: string | null; at: Date };
 
 /** What an attempt can leave: `pending` puts the reader back for a retry later in the same run. */
 export type Outcome = Exclude<JournalState, 'sending'>;
@@ -89,7 +91,7 @@ export class Journal {
   private readonly db: Kysely<JournalDatabase>;
   /** The writes made for every message, compiled once (see CompiledOnce). */
   private readonly sendingStatement: CompiledOnce<'lease_until' | 'updated_at' | 'message_id' | 'issue' | 'key' | 'owner'>;
-  private readonly outcomeStatement: CompiledOnce<'state' | 'reply' | 'message_id' | 'updated_at' | 'issue' | 'key' | 'owner'>;
+  private readonly outcomeStatement: CompiledOnce<'state' | 'reply' | 'message_id' | 'route' | 'updated_at' | 'issue' | 'key' | 'owner'>;
   private readonly retryStatement: CompiledOnce<'reply' | 'updated_at' | 'issue' | 'key' | 'owner'>;
   /**
    * Every `sending` mark and every outcome goes through one group commit: a mark is committed
@@ -120,7 +122,7 @@ export class Journal {
     this.outcomeStatement = new CompiledOnce((slot) =>
       this.db
         .updateTable('send_journal')
-        .set({ state: slot('state') as JournalState, reply: slot('reply'), message_id: slot('message_id'), updated_at: slot('updated_at'), lease_owner: null, lease_until: null })
+        .set({ state: slot('state') as JournalState, reply: slot('reply'), message_id: slot('message_id'), route: slot('route'), updated_at: slot('updated_at'), lease_owner: null, lease_until: null })
         .where('issue', '=', slot('issue'))
         .where('email_key', '=', slot('key'))
         .where('lease_owner', '=', slot('owner')),
@@ -302,9 +304,9 @@ export class Journal {
    * (drain() waits for all and reports a failure): until it is written the reader stays `sending`,
    * which after a crash reads as `unknown`, so an outcome lost in a crash never causes a second copy.
    */
-  settle(issue: string, key: string, state: Outcome, detail: { reply?: string; messageId?: string }, now = new Date()): Promise<void> {
+  settle(issue: string, key: string, state: Outcome, detail: { reply?: string; messageId?: string; route?: string }, now = new Date()): Promise<void> {
     const written = this.writes
-      .add({ kind: 'outcome', issue, key, state, reply: detail.reply?.slice(0, 1000) ?? null, messageId: detail.messageId ?? null, at: now })
+      .add({ kind: 'outcome', issue, key, state, reply: detail.reply?.slice(0, 1000) ?? null, messageId: detail.messageId ?? null, route: detail.route ?? null, at: now })
       .then(() => undefined);
     written.catch((error: unknown) => (this.failure ??= error));
     return written;
@@ -335,7 +337,7 @@ export class Journal {
         } else if (write.state === 'pending') {
           results.push((await this.retryStatement.run(db, { ...common, reply: write.reply })) === 1);
         } else {
-          results.push((await this.outcomeStatement.run(db, { ...common, state: write.state, reply: write.reply, message_id: write.messageId })) === 1);
+          results.push((await this.outcomeStatement.run(db, { ...common, state: write.state, reply: write.reply, message_id: write.messageId, route: write.route })) === 1);
         }
       }
       return results;
@@ -366,12 +368,12 @@ export class Journal {
     const { rows } = await sql<{ email_key: string }>`
       WITH outcomes AS (
         UPDATE send_journal AS j
-        SET state = o.state, reply = o.reply, message_id = o.message_id, updated_at = o.updated_at,
+        SET state = o.state, reply = o.reply, message_id = o.message_id, route = o.route, updated_at = o.updated_at,
             lease_owner = CASE WHEN o.state = 'pending' THEN j.lease_owner END,
             lease_until = CASE WHEN o.state = 'pending' THEN j.lease_until END
         FROM unnest(${outcomes.map((o) => o.key)}::text[], ${outcomes.map((o) => o.state)}::text[], ${outcomes.map((o) => o.reply)}::text[],
-                    ${outcomes.map((o) => o.messageId)}::text[], ${outcomes.map((o) => o.at.toISOString())}::text[])
-             AS o(email_key, state, reply, message_id, updated_at)
+                    ${outcomes.map((o) => o.messageId)}::text[], ${outcomes.map((o) => o.route)}::text[], ${outcomes.map((o) => o.at.toISOString())}::text[])
+             AS o(email_key, state, reply, message_id, route, updated_at)
         WHERE j.issue = ${issue} AND j.email_key = o.email_key AND j.lease_owner = ${this.owner}
         RETURNING 1
       ), marks AS (
@@ -432,10 +434,10 @@ export class Journal {
     return this.db.selectFrom('sends').selectAll().orderBy('started_at', 'desc').execute();
   }
 
-  async entries(issue: string, states: JournalState[]): Promise<{ email: string; state: JournalState; reply: string | null; attempts: number; message_id: string | null }[]> {
+  async entries(issue: string, states: JournalState[]): Promise<{ email: string; state: JournalState; reply: string | null; attempts: number; message_id: string | null; route: string | null }[]> {
     return this.db
       .selectFrom('send_journal')
-      .select(['email', 'state', 'reply', 'attempts', 'message_id'])
+      .select(['email', 'state', 'reply', 'attempts', 'message_id', 'route'])
       .where('issue', '=', issue)
       .where('state', 'in', states)
       .orderBy('email_key')

@@ -147,6 +147,14 @@ export const migrations: Migration[] = [
       'ALTER TABLE subscribers ADD CONSTRAINT subscribers_pkey PRIMARY KEY (email_key)',
     ],
   },
+  {
+    // With more than one delivery route (failover), which one carried a reader's message: asked
+    // of status, and needed to look a message up in the right provider's log.
+    version: 6,
+    name: 'the journal records the route that carried each message',
+    sqlite: ['ALTER TABLE send_journal ADD COLUMN route TEXT'],
+    postgres: ['ALTER TABLE send_journal ADD COLUMN route TEXT'],
+  },
 ];
 
 /** The table of steps applied, created by the runner itself before anything else. */
