@@ -38,6 +38,25 @@ export interface OutgoingMessage {
   readonly raw: Buffer;
   messageId: string;
   envelope: { from: string; to: string[] };
+  /**
+   * The same message as fields, for providers whose API rebuilds the MIME itself (Postmark,
+   * SendGrid, Resend): made on demand, so channels that carry our bytes pay nothing for it.
+   */
+  fields(): MessageFields;
+}
+
+export interface MessageFields {
+  /** `"Name" <address>`, encoded as in the header. */
+  from: string;
+  fromAddress: string;
+  fromName: string;
+  to: string;
+  toName: string | null;
+  subject: string;
+  html: string;
+  text: string;
+  /** The headers a provider must carry over as they are: List-Id, List-Unsubscribe and its -Post, Message-ID, the test mark. */
+  headers: Record<string, string>;
 }
 
 /**
@@ -49,6 +68,7 @@ export interface OutgoingMessage {
  */
 export class MessageFactory {
   private readonly html: (reader: Reader) => Buffer[];
+  private plain?: { html: Merge; text: Merge };
   private readonly text: (reader: Reader) => Buffer[];
   private readonly textHeader: Buffer;
   private readonly htmlHeader: Buffer;
@@ -123,6 +143,26 @@ export class MessageFactory {
 
     const pieces = [Buffer.from(head, 'utf8'), this.textHeader, ...this.text(reader), this.htmlHeader, ...this.html(reader), this.closing];
     let joined: Buffer | undefined;
+    const fields = (): MessageFields => {
+      this.plain ??= { html: compileMerge(this.edition.html), text: compileMerge(this.edition.text, 'text') };
+      return {
+        from: mailbox(this.sender.name, this.sender.address),
+        fromAddress: this.sender.address,
+        fromName: oneLine(this.sender.name),
+        to: recipient.email,
+        toName: recipient.name ? oneLine(recipient.name) : null,
+        subject: oneLine(subject),
+        html: this.plain.html(reader),
+        text: this.plain.text(reader),
+        headers: {
+          'List-Id': `${phrase(this.settings.newsletter)} <${slugify(this.settings.newsletter)}.${this.domain}>`,
+          'List-Unsubscribe': listUnsubscribe.join(', '),
+          'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+          'Message-ID': messageId,
+          ...(this.settings.test ? { 'X-Digest-Test': 'yes' } : {}),
+        },
+      };
+    };
     return {
       pieces,
       get raw() {
@@ -130,6 +170,7 @@ export class MessageFactory {
       },
       messageId,
       envelope: { from: this.sender.address, to: [recipient.email] },
+      fields,
     };
   }
 }

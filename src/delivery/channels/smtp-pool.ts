@@ -1,5 +1,4 @@
-import { PassThrough, Readable } from 'node:stream';
-import DKIM from 'nodemailer/lib/dkim';
+import { Readable } from 'node:stream';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import { stuffingTransform, verbatimTransform } from './dot-stuffing.js';
 
@@ -8,7 +7,6 @@ export interface PoolOptions {
   size: number;
   /** The longest wait for any answer from the server, in milliseconds (see openConnection). */
   timeoutMs?: number;
-  dkim?: { domainName: string; keySelector: string; privateKey: string; headerFieldNames: string };
 }
 
 /** Without --timeout: a minute, well past what a healthy server takes to answer anything. */
@@ -83,14 +81,11 @@ export class SmtpPool {
   private readonly idle: Connection[] = [];
   private open = 0;
   private readonly waiting: ((connection: Connection | undefined) => void)[] = [];
-  private readonly signer?: InstanceType<typeof DKIM>;
   private closed = false;
   /** The sends waiting for an answer: each one's connection and the way to end it at once (abort). */
   private readonly inFlight = new Map<(error: SendFailure) => void, Connection>();
 
-  constructor(private readonly options: PoolOptions) {
-    if (options.dkim) this.signer = new DKIM(options.dkim as never);
-  }
+  constructor(private readonly options: PoolOptions) {}
 
   /**
    * Sends one message, whole or in pieces written one after another; resolves with the server's
@@ -104,11 +99,10 @@ export class SmtpPool {
    * rejects with `abandoned` set.
    */
   async send(envelope: { from: string; to: string[] }, raw: Buffer | Buffer[], options: { transparent?: boolean; ready?: Promise<boolean> } = {}): Promise<string> {
-    const pieces = this.signer ? [await sign(this.signer, Array.isArray(raw) ? Buffer.concat(raw) : raw)] : Array.isArray(raw) ? raw : [raw];
+    const pieces = Array.isArray(raw) ? raw : [raw];
     const message: Readable & { abandoned?: boolean } = options.ready ? gated(pieces, options.ready) : Readable.from(pieces, { objectMode: false });
     const connection = await this.acquire();
-    // A signature is a header folded by nodemailer's signer: its bytes are not ours to vouch for.
-    connection.smtp.verbatim = options.transparent === true && !this.signer;
+    connection.smtp.verbatim = options.transparent === true;
     connection.smtp.messageEnded = !connection.smtp.tracksMessageEnd;
     let abort: ((error: SendFailure) => void) | undefined;
     try {
@@ -273,14 +267,4 @@ class StuffingConnection extends SMTPConnection {
       return stream;
     };
   }
-}
-
-function sign(signer: InstanceType<typeof DKIM>, raw: Buffer): Promise<Buffer> {
-  return new Promise((done, fail) => {
-    const chunks: Buffer[] = [];
-    const output = signer.sign(raw) as PassThrough;
-    output.on('data', (chunk: Buffer) => chunks.push(chunk));
-    output.on('end', () => done(Buffer.concat(chunks)));
-    output.on('error', fail);
-  });
 }

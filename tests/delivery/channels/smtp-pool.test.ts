@@ -3,8 +3,8 @@
  * before the journal has committed its mark, and a message held back is never completed.
  */
 import { describe, expect, it } from 'vitest';
-import { SmtpPool } from '../../src/delivery/smtp-pool.js';
-import { startSink } from '../smtp-sink.js';
+import { SmtpPool } from '../../../src/delivery/channels/smtp-pool.js';
+import { startSink } from '../../smtp-sink.js';
 
 const message = Buffer.from('From: a@example.org\r\nTo: b@example.org\r\nSubject: gate\r\n\r\nBody line\r\n');
 const envelope = { from: 'a@example.org', to: ['b@example.org'] };

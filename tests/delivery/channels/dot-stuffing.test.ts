@@ -2,9 +2,9 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Transform } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stuffChunk, stuffingTransform } from '../../src/delivery/dot-stuffing.js';
-import { SmtpPool } from '../../src/delivery/smtp-pool.js';
-import { startSink } from '../smtp-sink.js';
+import { stuffChunk, stuffingTransform } from '../../../src/delivery/channels/dot-stuffing.js';
+import { SmtpPool } from '../../../src/delivery/channels/smtp-pool.js';
+import { startSink } from '../../smtp-sink.js';
 
 // nodemailer does not export its DataStream; the test reaches it by file to hold ours to its output.
 const require = createRequire(import.meta.url);
