@@ -54,6 +54,8 @@ export interface SesServerOptions {
   keys?: { accessKeyId: string; secretAccessKey: string };
   /** Parse every accepted message with mailparser (a millisecond each: suites that only count skip it). */
   parse?: boolean;
+  /** A Retry-After (seconds) sent with each throttled answer. */
+  retryAfter?: number;
 }
 
 export async function startSes(options: SesServerOptions = {}) {
@@ -82,7 +84,14 @@ export async function startSes(options: SesServerOptions = {}) {
       call.error = 'cut';
       return void request.socket.destroy();
     }
-    const body = await readBody(request);
+    let body: Buffer;
+    try {
+      body = await readBody(request);
+    } catch {
+      // The client went away part-way through its request (killed, or it gave up).
+      call.error = 'incomplete';
+      return;
+    }
     const fail = (error: SesError) => {
       call.error = error.type;
       answerError(response, error);
@@ -129,7 +138,10 @@ export async function startSes(options: SesServerOptions = {}) {
       if (answer === 'drop') request.socket.destroy();
       return;
     }
-    if (answer === 'throttle') return fail({ status: 429, type: 'TooManyRequestsException', message: 'Maximum sending rate exceeded.' });
+    if (answer === 'throttle') {
+      if (options.retryAfter) response.setHeader('Retry-After', String(options.retryAfter));
+      return fail({ status: 429, type: 'TooManyRequestsException', message: 'Maximum sending rate exceeded.' });
+    }
     if (answer === 'quota') return fail({ status: 429, type: 'TooManyRequestsException', message: 'Daily message quota exceeded.' });
     if (answer === 'error500') return fail({ status: 500, type: 'InternalFailure', message: 'We encountered an internal error. Please try again.' });
     if (answer !== 'accept') return fail(answer);
@@ -185,6 +197,7 @@ function readBody(request: IncomingMessage): Promise<Buffer> {
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => done(Buffer.concat(chunks)));
     request.on('error', fail);
+    request.on('close', () => request.complete || fail(new Error('the request ended before its body')));
   });
 }
 

@@ -42,7 +42,7 @@ const cleanup: (() => unknown)[] = [];
 afterEach(async () => {
   for (const step of cleanup.splice(0).reverse()) await step();
 });
-async function server(behaviour?: SesBehaviour, options: { region?: string } = {}) {
+async function server(behaviour?: SesBehaviour, options: { region?: string; retryAfter?: number } = {}) {
   const ses = await startSes({ behaviour, ...options });
   cleanup.push(() => ses.close());
   return ses;
@@ -324,16 +324,30 @@ describe('the SES channel', () => {
     expect(ses.attempts.get('r2@example.org')).toBeUndefined();
   });
 
+  it('honours a Retry-After that comes with throttling', async () => {
+    const ses = await server((_recipient, attempt) => (attempt === 1 ? 'throttle' : 'accept'), { retryAfter: 1 });
+    const route = channel(`ses://us-east-1?endpoint=${ses.endpoint}`);
+    const started = Date.now();
+    await route.deliver(message(1));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
+    expect(ses.received).toHaveLength(1);
+  });
+
   it('ends a delivery waiting out throttling at abort(): retry, as SES took nothing', async () => {
-    const ses = await server(() => 'throttle');
+    // Retry-After holds the delivery in its pause for a second: the abort lands there, not on a request.
+    const ses = await server(() => 'throttle', { retryAfter: 1 });
     const route = channel(`ses://us-east-1?endpoint=${ses.endpoint}`);
     const delivery = route.deliver(message(1)).then(
       () => expect.unreachable('the delivery should have been aborted'),
       (error: unknown) => error,
     );
-    await expect.poll(() => ses.attempts.get('r1@example.org')).toBe(2);
+    await expect.poll(() => ses.calls.filter((call) => call.error === 'TooManyRequestsException').length).toBe(1);
+    await new Promise((done) => setTimeout(done, 200));
+    const aborted = Date.now();
     route.abort();
     expect(route.classify(await delivery).kind).toBe('retry');
+    expect(Date.now() - aborted).toBeLessThan(200);
+    expect(ses.attempts.get('r1@example.org')).toBe(1);
   });
 
   it('finishes the deliveries under way at close()', async () => {
