@@ -13,8 +13,8 @@ export type { Channel, ChannelSettings, Delivery, DeliverOptions, Verdict } from
 const openers: Record<string, (url: string, settings: ChannelSettings) => Promise<Channel>> = {
   'smtp:': async (url, settings) => (await import('./smtp.js')).smtpChannel(url, settings),
   'smtps:': async (url, settings) => (await import('./smtp.js')).smtpChannel(url, settings),
-  'ses:': async (url, settings) => (await import('./ses.js')).sesChannel(url, settings),
   'outbox:': async (url, settings) => (await import('./outbox.js')).outboxChannel(url.slice('outbox:'.length) || 'outbox', settings),
+  'ses:': async (url, settings) => (await import('./ses.js')).sesChannel(url, settings),
 };
 
 /** The schemes a route URL may have, for messages and help. */

@@ -34,14 +34,14 @@ export function sesChannel(url: string, settings: ChannelSettings): Channel {
   // for whoever upgrades it, not for every send.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const agentOptions = { keepAlive: true, maxSockets: settings.concurrency, maxFreeSockets: settings.concurrency, timeout: IDLE_MS };
-  const agent = watchProgress(route.endpoint?.startsWith('http:') ? new HttpAgent(agentOptions) : new HttpsAgent(agentOptions));
+  // Plain http only for an endpoint that says so (a local stand-in, a VPC endpoint behind a proxy).
+  const agents = route.endpoint?.startsWith('http:') ? { httpAgent: watchProgress(new HttpAgent(agentOptions)) } : { httpsAgent: watchProgress(new HttpsAgent(agentOptions)) };
   const config: SESv2ClientConfig = {
     region: route.region,
     maxAttempts: 1,
     logger: quiet,
     requestHandler: {
-      httpAgent: agent,
-      httpsAgent: agent,
+      ...agents,
       connectionTimeout: settings.timeoutMs,
       requestTimeout: settings.timeoutMs,
       socketTimeout: settings.timeoutMs,
@@ -90,12 +90,11 @@ export function sesChannel(url: string, settings: ChannelSettings): Channel {
     },
     async deliver(message, options = {}) {
       if (closed) throw new SesFailure('EABORT', 'the channel is closed', { written: false });
+      // Signed while the journal commits; a failure is thrown below, when the bytes are needed.
       const signed = settings.dkim ? settings.dkim.sign(message) : Promise.resolve(message.raw);
+      signed.catch(() => {});
       // Not a byte goes to SES before the journal has said yes.
-      if (options.ready && !(await options.ready.catch(() => false))) {
-        signed.catch(() => {});
-        throw new AbandonedDelivery();
-      }
+      if (options.ready && !(await options.ready.catch(() => false))) throw new AbandonedDelivery();
       const input = {
         FromEmailAddress: message.envelope.from,
         Destination: { ToAddresses: message.envelope.to },
