@@ -1,7 +1,7 @@
 import type { Expression, Kysely, SqlBool } from 'kysely';
 import type { Subscriber } from '../store.js';
 import type { WrittenRow } from './rows.js';
-import type { Database } from './schema.js';
+import type { Database } from '../../db/schema.js';
 
 /** Rows in the form a dialect copies them (see prepareNew). */
 export interface PreparedRows {

@@ -8,9 +8,9 @@ import { CopyPipeline, DiscardedCopy } from './copy-pipeline.js';
 import { UserError } from '../../errors.js';
 import type { Subscriber } from '../store.js';
 import type { Dialect, PreparedRows } from './dialect.js';
-import { appliedStatement, ledgerStatement, pendingMigrations, recordStatement } from './migrations.js';
+import { appliedStatement, ledgerStatement, pendingMigrations, recordStatement } from '../../db/migrations.js';
 import { ownValues, sameSharedValues, sharedValues, subscriberFromRow, writtenColumns, type WrittenRow } from './rows.js';
-import type { Database, SubscribersTable } from './schema.js';
+import type { Database, SubscribersTable } from '../../db/schema.js';
 
 /** The first key of the advisory lock that serialises migrations; the second is the schema's hash. */
 const MIGRATION_LOCK = 0x0d16e57;

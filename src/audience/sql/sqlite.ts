@@ -6,11 +6,11 @@ import { Kysely, SqliteDialect, sql } from 'kysely';
 import { UserError } from '../../errors.js';
 import type { Subscriber } from '../store.js';
 import type { Dialect } from './dialect.js';
-import { appliedStatement, ledgerStatement, pendingMigrations, recordStatement } from './migrations.js';
-import { cachingStatements } from './statement-cache.js';
+import { appliedStatement, ledgerStatement, pendingMigrations, recordStatement } from '../../db/migrations.js';
+import { cachingStatements } from '../../db/statement-cache.js';
 import type { WrittenRow } from './rows.js';
-import type { Database } from './schema.js';
-import { openHandle } from './sqlite-handle.js';
+import type { Database } from '../../db/schema.js';
+import { openHandle } from '../../db/sqlite-handle.js';
 import { SqliteWrites } from './sqlite-writes.js';
 
 /**
