@@ -1,9 +1,14 @@
-/** The tables as kysely sees them. Times are ISO 8601 UTC text in both databases, so they sort and compare alike. */
+/**
+ * The tables as kysely sees them (migrations.ts makes them). Times are ISO 8601 UTC text in both
+ * databases, so they sort and compare alike.
+ */
 export interface Database {
   subscribers: SubscribersTable;
   erased_addresses: ErasedAddressesTable;
   digest_secrets: SecretsTable;
   digest_migrations: MigrationsTable;
+  send_journal: JournalTable;
+  sends: SendsTable;
 }
 
 export interface SubscribersTable {
@@ -40,4 +45,36 @@ export interface MigrationsTable {
   version: number;
   name: string;
   applied_at: string;
+}
+
+/** Where a reader stands with an issue; src/delivery/journal.ts tells how a row moves between them. */
+export type JournalState = 'pending' | 'sending' | 'sent' | 'failed' | 'deferred' | 'unknown';
+
+/** The send journal: one row per issue and reader. */
+export interface JournalTable {
+  issue: string;
+  email_key: string;
+  email: string;
+  name: string | null;
+  attributes: string;
+  state: JournalState;
+  attempts: number;
+  lease_owner: string | null;
+  lease_until: string | null;
+  message_id: string | null;
+  reply: string | null;
+  /** The delivery route that carried the message (its description): one of several with failover. */
+  route: string | null;
+  updated_at: string;
+}
+
+/** One row per send of an issue. */
+export interface SendsTable {
+  issue: string;
+  subject: string;
+  started_at: string;
+  enqueued_at: string | null;
+  completed_at: string | null;
+  /** Readers the list held who were not enqueued: unsubscribed, bounced, erased, wrong tags. */
+  excluded: number;
 }
