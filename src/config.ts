@@ -99,7 +99,7 @@ const configSchema = z
     outDir: z.string().default('build'),
     templatesDir: z.string().default('templates'),
     testAddresses: z.array(z.string()).default([]),
-    /** Seconds to wait for any answer from the SMTP server before giving up on it (send --timeout). */
+    /** Seconds to wait for any answer from the route (SMTP server or API) before giving up on it (send --timeout). */
     timeout: z.number().positive('must be a number of seconds above 0').max(3600, 'must be at most 3600 seconds').default(60),
     /** Where messages go when neither --via nor DIGEST_DELIVERY_URL says (then --smtp, DIGEST_SMTP_URL). */
     delivery: deliverySchema.optional(),

@@ -183,7 +183,7 @@ export class Journal {
         await lapsed(
           this.db
             .updateTable('send_journal')
-            .set({ state: 'unknown', lease_owner: null, lease_until: null, updated_at: at, reply: 'the sending process stopped before the SMTP server answered' })
+            .set({ state: 'unknown', lease_owner: null, lease_until: null, updated_at: at, reply: 'the sending process stopped before the route answered' })
             .where('issue', '=', issue)
             .where('state', '=', 'sending'),
         ).executeTakeFirst()

@@ -91,7 +91,7 @@ async function sendOne(edition: Edition, from: string, request: SendRequest, hoo
     }
   }
   const { openStore, openSource } = await import('../audience/open.js');
-  // A dry run reads the list and the journal only: no SMTP server is needed, or contacted.
+  // A dry run reads the list and the journal only: no route is needed, or contacted.
   // With --to, the database holds only the journal: it is created where it does not exist yet.
   const create = Boolean(request.listFile);
   if (request.dryRun) {
