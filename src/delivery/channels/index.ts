@@ -14,6 +14,7 @@ const openers: Record<string, (url: string, settings: ChannelSettings) => Promis
   'smtp:': async (url, settings) => (await import('./smtp.js')).smtpChannel(url, settings),
   'smtps:': async (url, settings) => (await import('./smtp.js')).smtpChannel(url, settings),
   'outbox:': async (url, settings) => (await import('./outbox.js')).outboxChannel(url.slice('outbox:'.length) || 'outbox', settings),
+  'postmark:': async (url, settings) => (await import('./postmark.js')).postmarkChannel(url, settings),
 };
 
 /** The schemes a route URL may have, for messages and help. */
