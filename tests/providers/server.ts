@@ -94,7 +94,7 @@ export async function startProvider(api: ProviderApi): Promise<ProviderServer> {
     const refusal = faults.answer?.(request);
     if (refusal) return send(res, refusal);
     const reply = await api.handle(request);
-    if (reply.status === 400 || reply.status === 422) malformed.push({ request, reply });
+    if (reply.status >= 400) malformed.push({ request, reply });
     send(res, reply);
   });
   server.on('connection', () => connections++);

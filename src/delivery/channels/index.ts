@@ -16,6 +16,7 @@ const openers: Record<string, (url: string, settings: ChannelSettings) => Promis
   'outbox:': async (url, settings) => (await import('./outbox.js')).outboxChannel(url.slice('outbox:'.length) || 'outbox', settings),
   'postmark:': async (url, settings) => (await import('./postmark.js')).postmarkChannel(url, settings),
   'mailgun:': async (url, settings) => (await import('./mailgun.js')).mailgunChannel(url, settings),
+  'sendgrid:': async (url, settings) => (await import('./sendgrid.js')).sendgridChannel(url, settings),
 };
 
 /** The schemes a route URL may have, for messages and help. */

@@ -27,7 +27,7 @@ describe('the Mailgun channel', () => {
     invalidRecipientBounces: true,
     droppedAfterBody: 'unknown',
     secret: key,
-    rateLimitHeaders: { 'retry-after': '1' },
+    rateLimitHeaders: () => ({ 'retry-after': '1' }),
   });
 });
 

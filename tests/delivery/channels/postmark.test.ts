@@ -23,7 +23,7 @@ describe('the Postmark channel', () => {
     invalidRecipientBounces: true,
     droppedAfterBody: 'unknown',
     secret: token,
-    rateLimitHeaders: { 'retry-after': '1' },
+    rateLimitHeaders: () => ({ 'retry-after': '1' }),
   });
 });
 

@@ -27,8 +27,8 @@ export interface ProviderCase<S extends ProviderServer> {
   droppedAfterBody: 'unknown' | 'retry';
   /** The key, which must appear in no message. */
   secret: string;
-  /** The 429 headers the provider sends. */
-  rateLimitHeaders: Record<string, string>;
+  /** The 429 headers the provider sends, asking for a wait of about a second. */
+  rateLimitHeaders(): Record<string, string>;
 }
 
 /**
@@ -84,7 +84,7 @@ export function providerContract<S extends ProviderServer>(provider: ProviderCas
   });
 
   it('waits out a 429 for every delivery under way, then delivers each message once', async () => {
-    server.faults = { rateLimit: { count: 3, headers: provider.rateLimitHeaders } };
+    server.faults = { rateLimit: { count: 3, headers: provider.rateLimitHeaders() } };
     const channel = open({ concurrency: 3 });
     const messages = build(readers(6));
     const started = performance.now();
