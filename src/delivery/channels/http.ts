@@ -300,20 +300,23 @@ export function classifyHttp(error: unknown, specific?: (failure: HttpFailure & 
  * verify() for every HTTP provider: one cheap authenticated request; a refusal of the credentials,
  * nothing listening, or what `problem` finds in the answer becomes a UserError (route-unavailable)
  * that names the route by its description only. `accept` lets a provider pass a refusal that still
- * proves the key good (a key restricted to sending).
+ * proves the key good (a key restricted to sending); `refused` recognises a refusal of the key
+ * that does not come as a 401 or 403.
  */
 export async function verifyRoute(
   client: HttpClient,
   description: string,
   call: HttpRequest,
-  checks: { problem?(answer: HttpAnswer): string | undefined; accept?(failure: HttpFailure): boolean } = {},
+  checks: { problem?(answer: HttpAnswer): string | undefined; accept?(failure: HttpFailure): boolean; refused?(failure: HttpFailure): boolean } = {},
 ): Promise<void> {
   let answer: HttpAnswer;
   try {
     answer = await client.send(call);
   } catch (error) {
     if (error instanceof HttpFailure && checks.accept?.(error)) return;
-    throw new UserError(`cannot send through ${description}: ${verifyReason(error)}`, { code: 'route-unavailable', cause: error });
+    const refused = error instanceof HttpFailure && (error.status === 401 || error.status === 403 || !!checks.refused?.(error));
+    const reason = refused ? `the provider refused the credentials (${(error as Error).message})` : verifyReason(error);
+    throw new UserError(`cannot send through ${description}: ${reason}`, { code: 'route-unavailable', cause: error });
   }
   const problem = checks.problem?.(answer);
   if (problem) throw new UserError(`cannot send through ${description}: ${problem}`, { code: 'route-unavailable' });
@@ -321,7 +324,6 @@ export async function verifyRoute(
 
 function verifyReason(error: unknown): string {
   if (!(error instanceof HttpFailure)) return (error as Error)?.message ?? String(error);
-  if (error.status === 401 || error.status === 403) return `the provider refused the credentials (${error.message})`;
   if (error.status === undefined && unreachable(error.code)) return `nothing to talk to (${error.message})`;
   return error.message;
 }

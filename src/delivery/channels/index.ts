@@ -17,6 +17,7 @@ const openers: Record<string, (url: string, settings: ChannelSettings) => Promis
   'postmark:': async (url, settings) => (await import('./postmark.js')).postmarkChannel(url, settings),
   'mailgun:': async (url, settings) => (await import('./mailgun.js')).mailgunChannel(url, settings),
   'sendgrid:': async (url, settings) => (await import('./sendgrid.js')).sendgridChannel(url, settings),
+  'resend:': async (url, settings) => (await import('./resend.js')).resendChannel(url, settings),
 };
 
 /** The schemes a route URL may have, for messages and help. */
