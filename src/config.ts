@@ -45,6 +45,34 @@ const labelsSchema = z
   })
   .strict();
 
+/**
+ * One delivery route: a URL without credentials (`ses://eu-west-1`, `smtp://relay.example:587`), or
+ * the name of an environment variable that holds the whole URL, credentials included.
+ */
+const routeSchema = z
+  .object({
+    url: z
+      .string()
+      .refine((url) => !/^[a-z][a-z0-9+.-]*:\/\/[^/@]*:[^/@]*@/i.test(url), 'must not hold a password: put the URL in an environment variable and name it with env:')
+      .optional(),
+    env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the name of an environment variable').optional(),
+    /** Messages in flight on this route at most (default: send --concurrency). */
+    concurrency: z.number().int().positive().optional(),
+    /** Messages a second on this route at most. */
+    rate: z.number().positive().optional(),
+  })
+  .strict()
+  .refine((route) => (route.url === undefined) !== (route.env === undefined), 'give either url: or env:, not both');
+
+const deliverySchema = z
+  .object({
+    /** Tried in order: everything goes through the first route that is up. */
+    routes: z.array(routeSchema).min(1, 'must list at least one route'),
+    /** Temporary failures in a row, with no success between, that take a route down. */
+    failAfter: z.number().int().positive().default(10),
+  })
+  .strict();
+
 const configSchema = z
   .object({
     name: z.string().min(1, 'must not be empty').default('Untitled Newsletter'),
@@ -73,6 +101,8 @@ const configSchema = z
     testAddresses: z.array(z.string()).default([]),
     /** Seconds to wait for any answer from the SMTP server before giving up on it (send --timeout). */
     timeout: z.number().positive('must be a number of seconds above 0').max(3600, 'must be at most 3600 seconds').default(60),
+    /** Where messages go when neither --via nor DIGEST_DELIVERY_URL says (then --smtp, DIGEST_SMTP_URL). */
+    delivery: deliverySchema.optional(),
     brand: brandSchema.default(brandSchema.parse({})),
     labels: labelsSchema.default(labelsSchema.parse({})),
   })

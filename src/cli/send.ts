@@ -8,6 +8,7 @@ interface SendFlags {
   to?: string;
   db?: string;
   smtp?: string;
+  via: string[];
   outbox: string;
   from?: string;
   test?: string[];
@@ -27,25 +28,26 @@ interface SendFlags {
 export function registerSend(program: Command): void {
   program
     .command('send')
-    .description('send an issue to every subscriber exactly once (SMTP from --smtp or DIGEST_SMTP_URL; without one, the outbox)')
+    .description('send an issue to every subscriber exactly once, through the routes --via, the environment or the config name (without any, the outbox)')
     .argument('[issue]', 'the issue file to send')
     .option('--due', 'send every issue whose send_at has passed and whose send is not complete')
     .option('--issues <dir>', 'with --due: where the issues are (default: issues/)')
     .option('--now <iso>', 'with --due: the time to compare send_at with (default: now)')
     .option('--to <list.csv>', 'send to the readers of a CSV file instead of the database')
     .option('--db <url>', 'the subscriber database and journal (default: $DIGEST_DATABASE_URL, else sqlite:./digest.db)')
+    .option('--via <url>', 'a delivery route: smtp(s)://, ses://REGION, postmark://, mailgun://DOMAIN, sendgrid://, resend://, outbox:DIR; repeat it for failover (default: $DIGEST_DELIVERY_URL, else delivery.routes in the config)', collect, [])
     .option('--smtp <url>', 'the SMTP server, as smtp://user:pass@host:587 or smtps://… (default: $DIGEST_SMTP_URL)')
-    .option('--outbox <dir>', 'where messages go when no SMTP server is set', 'outbox')
+    .option('--outbox <dir>', 'where messages go when no route is set', 'outbox')
     .option('--from <address>', 'the sender (default: from in the config, or $DIGEST_FROM)')
     .option('--test <address...>', 'send only to these addresses, marked as a test; nothing is recorded')
     .option('--dry-run', 'count and list who would get it; send nothing')
     .option('--limit <n>', 'send at most this many messages in this run')
     .option('--rate <per-second>', 'send at most this many messages a second')
-    .option('--concurrency <n>', 'SMTP connections at once', '5')
+    .option('--concurrency <n>', 'messages in flight at once (SMTP connections, HTTP requests)', '5')
     .option('--attempts <n>', 'tries per reader within a run for temporary failures (4xx, dropped connections)', '3')
     .option('--retry-delay <ms>', 'the wait before the first retry; it doubles each time', '2000')
     .option('--retry-unknown', 'send again to readers whose earlier send was interrupted before the server answered')
-    .option('--timeout <seconds>', 'the longest wait for any answer from the SMTP server (default: timeout in the config, else 60)')
+    .option('--timeout <seconds>', 'the longest wait for any answer from the route (default: timeout in the config, else 60)')
     .option('--ignore-schedule', "send a named issue now even though its send_at is still ahead")
     .option('-y, --yes', 'do not ask for confirmation (required without a terminal)')
     .option('--json', 'print one JSON document with the outcome')
@@ -103,7 +105,8 @@ messages in flight, writes every outcome and prints the summary; a second one st
             config,
             databaseUrl: databaseUrl(flags.db),
             listFile: flags.to,
-            smtpUrl: flags.smtp ?? process.env.DIGEST_SMTP_URL,
+            via: flags.via,
+            smtp: flags.smtp,
             outbox: flags.outbox,
             from: flags.from,
             test: flags.test,
@@ -132,6 +135,10 @@ messages in flight, writes every outcome and prints the summary; a second one st
         process.off('SIGTERM', stop);
       }
     });
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 type Outcomes = Awaited<ReturnType<typeof import('../delivery/run.js').runSend>>;

@@ -5,6 +5,7 @@ interface StatusFlags {
   db?: string;
   json?: boolean;
   failed?: boolean;
+  readers?: boolean;
 }
 
 export function registerStatus(program: Command): void {
@@ -14,6 +15,7 @@ export function registerStatus(program: Command): void {
     .argument('[issue]', 'an issue slug or file (default: every issue sent so far)')
     .option('--db <url>', 'the database holding the journal (default: $DIGEST_DATABASE_URL, else sqlite:./digest.db)')
     .option('--failed', 'list the readers that failed, were deferred or are unknown, with the server replies')
+    .option('--readers', 'list every reader of the issue: state, the route that carried the message, the reply')
     .option('--json', 'print one JSON document')
     .action(async (issue: string | undefined, flags: StatusFlags) => {
       const [{ openStore }, { databaseUrl }, { sendStatus }, { loadIssue }, { UserError }] = await Promise.all([
@@ -27,11 +29,12 @@ export function registerStatus(program: Command): void {
       const slug = issue?.endsWith('.md') ? (await loadIssue(issue)).meta.slug : issue;
       const store = await openStore(databaseUrl(flags.db));
       try {
-        const details = await sendStatus(store.dialect, slug, Boolean(flags.failed));
+        if (flags.readers && !slug) throw new UserError('--readers lists the readers of one issue: name it', { code: 'missing-issue' });
+        const details = await sendStatus(store.dialect, slug, Boolean(flags.failed), Boolean(flags.readers));
         if (slug && !details.length) throw new UserError(`no send of "${slug}" in the journal`, { code: 'unknown-issue' });
         const brief = (d: (typeof details)[number]) => {
-          const base = { issue: d.issue, sent: d.sent, failed: d.failed, deferred: d.deferred, unknown: d.unknown, pending: d.pending };
-          return d.problems ? { ...base, problems: d.problems } : base;
+          const base = { issue: d.issue, sent: d.sent, failed: d.failed, deferred: d.deferred, unknown: d.unknown, pending: d.pending, routes: d.routes };
+          return { ...base, ...(d.problems ? { problems: d.problems } : {}), ...(d.readers ? { readers: d.readers } : {}) };
         };
         if (flags.json) {
           printJson(issue ? brief(details[0]!) : { issues: details.map(brief) });
@@ -43,9 +46,15 @@ export function registerStatus(program: Command): void {
         for (const d of details) {
           const state = d.completedAt ? colour.green('complete') : colour.yellow('in progress');
           out.write(`${d.issue} (${state}): ${d.sent} sent, ${d.failed} failed, ${d.deferred} deferred, ${d.unknown} unknown, ${d.pending} pending — "${d.subject}"\n`);
+          const routes = Object.entries(d.routes);
+          if (routes.length > 1) out.write(`  sent through ${routes.map(([route, n]) => `${visible(route)}: ${n}`).join(', ')}\n`);
           for (const problem of d.problems ?? []) {
             const id = problem.messageId ? ` (${visible(problem.messageId)})` : '';
             out.write(`  ${problem.state} ${visible(problem.email)}${id}: ${visible(problem.reply ?? '')}\n`);
+          }
+          for (const reader of d.readers ?? []) {
+            const via = reader.route ? ` via ${visible(reader.route)}` : '';
+            out.write(`  ${reader.state} ${visible(reader.email)}${via}${reader.reply ? `: ${visible(reader.reply)}` : ''}\n`);
           }
         }
       } finally {

@@ -430,6 +430,20 @@ export class Journal {
     return Number(row.n);
   }
 
+  /** How many readers each route carried (sent), for a send that used more than one. */
+  async routeCounts(issue: string): Promise<Record<string, number>> {
+    const rows = await this.db
+      .selectFrom('send_journal')
+      .select(['route', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('issue', '=', issue)
+      .where('state', '=', 'sent')
+      .where('route', 'is not', null)
+      .groupBy('route')
+      .orderBy('route')
+      .execute();
+    return Object.fromEntries(rows.map((row) => [row.route!, Number(row.n)]));
+  }
+
   async issues(): Promise<SendsTable[]> {
     return this.db.selectFrom('sends').selectAll().orderBy('started_at', 'desc').execute();
   }

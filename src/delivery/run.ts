@@ -5,14 +5,13 @@ import { loadIssue } from '../issue/load.js';
 import { prepareMjml, releaseMjml } from '../render/compile.js';
 import { renderIssue, TemplateCache, type Edition } from '../render/index.js';
 import { issueFiles } from '../build.js';
-import { outboxChannel, smtpChannel, dkimFromEnvironment, type Channel } from './channel.js';
+import type { Channel } from './channels/index.js';
+import { openDelivery } from './routes.js';
+import { sendTests } from './test-send.js';
 import { Journal } from './journal.js';
-import { MessageFactory } from './message.js';
 import { dueIssues } from './schedule.js';
 import { planSend, type SendPlan } from './audience.js';
 import { sendIssue, type Progress, type SendPacing, type SendSummary } from './send.js';
-import { unsubscribeKey } from './unsubscribe.js';
-import { randomBytes } from 'node:crypto';
 import type { SubscriberStore } from '../audience/store.js';
 
 /** A `digest send` as the command line asked for it. */
@@ -22,7 +21,10 @@ export interface SendRequest extends SendPacing {
   config: ResolvedConfig;
   databaseUrl: string;
   listFile?: string;
-  smtpUrl?: string;
+  /** --via: route URLs, tried in order (failover). */
+  via?: string[];
+  /** --smtp, as before --via. */
+  smtp?: string;
   outbox: string;
   from?: string;
   test?: string[];
@@ -80,9 +82,10 @@ export async function runSend(request: SendRequest, hooks: SendHooks): Promise<S
 async function sendOne(edition: Edition, from: string, request: SendRequest, hooks: SendHooks): Promise<SendOutcome> {
   const issue = edition.meta.slug;
   if (request.test) {
-    const channel = await openChannel(request, from, edition.meta.slug);
+    const channel = await openChannel(request, from, edition.meta.slug, hooks);
     try {
-      return { kind: 'test', issue, sent: await sendTests(edition, from, request, channel) };
+      const sent = await sendTests(edition, { from, config: request.config, to: request.test, channel });
+      return { kind: 'test', issue, sent: sent.map(({ to }) => to) };
     } finally {
       channel.close();
     }
@@ -102,7 +105,7 @@ async function sendOne(edition: Edition, from: string, request: SendRequest, hoo
     }
   }
   const early = request.due ? undefined : earlySend(edition, request);
-  const channel = await openChannel(request, from, edition.meta.slug);
+  const channel = await openChannel(request, from, edition.meta.slug, hooks);
   let store: SubscriberStore | undefined;
   let list: Awaited<ReturnType<typeof openSource>> | undefined;
   try {
@@ -161,29 +164,19 @@ async function finishedSummary(store: SubscriberStore, issue: string, excluded: 
   return { issue, recipients, sent: 0, alreadySent: counts.sent, failed: counts.failed, deferred: counts.deferred, unknown: counts.unknown, unknownNow: 0, pending: await journal.unreached(issue), excluded };
 }
 
-async function openChannel(request: SendRequest, from: string, slug: string): Promise<Channel> {
-  if (!request.smtpUrl) return outboxChannel(resolve(request.outbox), slug);
-  const domain = from.replace(/.*@/, '').replace(/>.*$/, '').trim().toLowerCase();
-  return smtpChannel({ url: request.smtpUrl, concurrency: request.concurrency, timeoutMs: request.timeoutMs, dkim: dkimFromEnvironment(domain) });
-}
-
-/** `--test`: the given addresses only, subject marked, nothing recorded in the journal. */
-async function sendTests(edition: Edition, from: string, request: SendRequest, channel: Channel): Promise<string[]> {
-  const secret = process.env.DIGEST_SECRET;
-  const factory = new MessageFactory(edition, {
+/** The routes the command line, the environment or the config name, opened and checked. */
+function openChannel(request: SendRequest, from: string, slug: string, hooks: SendHooks): Promise<Channel> {
+  return openDelivery({
+    via: request.via,
+    smtp: request.smtp,
+    outbox: request.outbox,
+    config: request.config,
     from,
-    newsletter: request.config.name,
-    unsubscribeBase: request.config.unsubscribeUrl ?? 'https://unsubscribe.invalid/unsubscribe',
-    unsubscribeMailto: request.config.unsubscribeMailto,
-    key: unsubscribeKey(secret ?? randomBytes(32).toString('hex')),
-    test: true,
+    slug,
+    concurrency: request.concurrency,
+    timeoutMs: request.timeoutMs ?? request.config.timeout * 1000,
+    notice: hooks.notice,
   });
-  const sent: string[] = [];
-  for (const email of request.test!) {
-    await channel.deliver(factory.build({ email, name: null, attributes: {} }, `test:${email}`), `test:${email}`);
-    sent.push(email);
-  }
-  return sent;
 }
 
 async function dueFiles(request: SendRequest, hooks: SendHooks): Promise<string[]> {

@@ -3,8 +3,8 @@ import { emailKey } from '../audience/key.js';
 import type { SubscriberStore } from '../audience/store.js';
 import type { ResolvedConfig } from '../config.js';
 import { UserError } from '../errors.js';
-import { classify, type Channel } from './channel.js';
-import { DEFAULT_TIMEOUT_MS } from './smtp-pool.js';
+import type { Channel } from './channels/index.js';
+import { DEFAULT_TIMEOUT_MS } from './channels/smtp-pool.js';
 import { Journal, type JournalEntry, type StateCounts } from './journal.js';
 import { MessageFactory } from './message.js';
 import { audience, type AudienceSource } from './audience.js';
@@ -155,28 +155,28 @@ export async function sendIssue(options: SendOptions): Promise<SendSummary> {
       await pace(options.signal);
       if (stopped()) return journal.release(issue, [entry.key]);
       const message = factory.build(entry, entry.key);
-      // The mark is committed while the SMTP envelope goes out: the channel holds back the
-      // message's first byte until the commit is done (see SmtpPool.send), so no message leaves
-      // unmarked, and the commit costs a send no round trip of its own.
+      // The mark is committed while the channel prepares (an SMTP envelope goes out): it holds back
+      // the message's first byte until the commit is done (see Channel.deliver), so no message
+      // leaves unmarked, and the commit costs a send no round trip of its own.
       const marked = journal.markSending(issue, entry.key, message.messageId);
       if (/[^\x00-\x7f]/.test(entry.email) && !channel.internationalOk) {
         if (!(await marked)) return;
-        void journal.settle(issue, entry.key, 'failed', { reply: 'the SMTP server does not offer SMTPUTF8, which this address needs' });
+        void journal.settle(issue, entry.key, 'failed', { reply: `${channel.description} cannot deliver to an address with non-ASCII characters (no SMTPUTF8)` });
         progress.failed++;
         return;
       }
       try {
-        const { reply } = await channel.deliver(message, entry.key, marked);
-        void journal.settle(issue, entry.key, 'sent', { reply, messageId: message.messageId });
+        const { reply, route } = await channel.deliver(message, { key: entry.key, ready: marked });
+        void journal.settle(issue, entry.key, 'sent', { reply, messageId: message.messageId, route: route ?? channel.description });
         progress.sent++;
         return;
       } catch (error) {
         // Whatever failed, the mark is settled first, so an outcome never shares its commit.
         if (!(await marked)) return; // another worker holds the reader now: nothing was sent
-        const verdict = classify(error);
+        const verdict = channel.classify(error);
         switch (verdict.kind) {
-          case 'fatal':
-            // Nothing reached the server for this reader: it stays to be sent by a later run.
+          case 'down':
+            // Nothing reached the route for this reader: it stays to be sent by a later run.
             await journal.settle(issue, entry.key, 'pending', { reply: verdict.reply });
             await journal.release(issue, [entry.key]);
             fatal ??= verdict.reply;
@@ -229,7 +229,7 @@ export async function sendIssue(options: SendOptions): Promise<SendSummary> {
     await journal.drain();
     await journal.release(issue, queue.splice(0).map((entry) => entry.key));
   }
-  if (fatal) throw new UserError(`sending stopped: ${fatal}; the journal is intact, run again once fixed`, { code: 'smtp-refused' });
+  if (fatal) throw new UserError(`sending stopped: ${fatal}; the journal is intact, run again once fixed`, { code: 'route-down' });
 
   const after = await journal.counts(issue);
   if (after.pending === 0 && after.deferred === 0 && after.sending === 0) await journal.markCompleted(issue);

@@ -8,6 +8,17 @@ export interface IssueStatus {
   deferred: number;
   unknown: number;
   pending: number;
+  /** Readers sent, by the route that carried them. */
+  routes: Record<string, number>;
+}
+
+export interface ReaderStatus {
+  email: string;
+  state: JournalState;
+  reply: string | null;
+  attempts: number;
+  messageId?: string;
+  route?: string;
 }
 
 export interface StatusDetail extends IssueStatus {
@@ -15,11 +26,13 @@ export interface StatusDetail extends IssueStatus {
   startedAt: string;
   completedAt: string | null;
   /** The readers that need a look: failed, deferred or unknown, with the server's last reply. */
-  problems?: { email: string; state: JournalState; reply: string | null; attempts: number; messageId?: string }[];
+  problems?: ReaderStatus[];
+  /** Every reader (status --readers): who got it through which route. */
+  readers?: ReaderStatus[];
 }
 
 /** Counts by state for one issue or every issue the journal knows, newest first. */
-export async function sendStatus(dialect: Dialect, issue: string | undefined, withProblems: boolean): Promise<StatusDetail[]> {
+export async function sendStatus(dialect: Dialect, issue: string | undefined, withProblems: boolean, withReaders = false): Promise<StatusDetail[]> {
   const journal = new Journal(dialect);
   const sends = issue ? [await journal.send(issue)].filter((send) => send !== undefined) : await journal.issues();
   const details: StatusDetail[] = [];
@@ -32,19 +45,22 @@ export async function sendStatus(dialect: Dialect, issue: string | undefined, wi
       deferred: counts.deferred,
       unknown: counts.unknown,
       pending: counts.pending + counts.sending,
+      routes: await journal.routeCounts(send.issue),
       subject: send.subject,
       startedAt: send.started_at,
       completedAt: send.completed_at,
       ...(withProblems
         ? {
             // An unknown reader's Message-ID is what to look for in the server's log before --retry-unknown.
-            problems: (await journal.entries(send.issue, ['failed', 'deferred', 'unknown'])).map(({ message_id, ...entry }) => ({
-              ...entry,
-              ...(message_id ? { messageId: message_id } : {}),
-            })),
+            problems: (await journal.entries(send.issue, ['failed', 'deferred', 'unknown'])).map(readerStatus),
           }
         : {}),
+      ...(withReaders ? { readers: (await journal.entries(send.issue, ['pending', 'sending', 'sent', 'failed', 'deferred', 'unknown'])).map(readerStatus) } : {}),
     });
   }
   return details;
+}
+
+function readerStatus({ message_id, route, ...entry }: Awaited<ReturnType<Journal['entries']>>[number]): ReaderStatus {
+  return { ...entry, ...(message_id ? { messageId: message_id } : {}), ...(route ? { route } : {}) };
 }

@@ -1,27 +1,43 @@
+import { randomBytes } from 'node:crypto';
 import type { ResolvedConfig } from '../config.js';
 import { UserError } from '../errors.js';
 import type { Edition } from '../render/index.js';
-import { compileMerge, type Reader } from '../render/merge.js';
-import type { Transport } from './transport.js';
+import type { Channel } from './channels/index.js';
+import { MessageFactory, type Recipient } from './message.js';
+import { unsubscribeKey } from './unsubscribe.js';
 
 /**
- * Sends an issue to the editor's test addresses, marked as a test in the subject, merged for a
- * sample reader. Nothing is recorded: a test send never counts as delivery to anyone.
+ * Sends an issue to the editor's test addresses, subject marked [TEST], built by the same factory
+ * and delivered through the same channel as a real send: the same headers (List-Unsubscribe and
+ * its one-click pair) and the same DKIM signature. Merged for a sample reader when one is given.
+ * Nothing is recorded: a test send never counts as delivery to anyone.
  */
-export async function sendTest(edition: Edition, config: ResolvedConfig, options: { to: string[]; reader: Reader['subscriber']; transport: Transport }) {
-  if (!config.from) throw new UserError('no sender: set from: in the config, or DIGEST_FROM', { code: 'missing-from' });
+export async function sendTests(
+  edition: Edition,
+  options: { from: string; config: ResolvedConfig; to: string[]; channel: Channel; reader?: Pick<Recipient, 'name' | 'attributes'> },
+): Promise<{ to: string; reply: string }[]> {
   if (!options.to.length) throw new UserError('no test addresses: set testAddresses: in the config', { code: 'missing-test-addresses' });
-  const reader: Reader = { subscriber: options.reader, unsubscribe_url: `${unsubscribeBase(config)}?test=1` };
-  const html = compileMerge(edition.html)(reader);
-  const text = compileMerge(edition.text, 'text')(reader);
-  const subject = `[TEST] ${compileMerge(edition.subject, 'text')(reader)}`;
-  const results = [];
+  const secret = process.env.DIGEST_SECRET;
+  const factory = new MessageFactory(edition, {
+    from: options.from,
+    newsletter: options.config.name,
+    unsubscribeBase: options.config.unsubscribeUrl ?? 'https://unsubscribe.invalid/unsubscribe',
+    unsubscribeMailto: options.config.unsubscribeMailto,
+    // A test's link must not unsubscribe anyone real: without the secret it is sealed with a throwaway key.
+    key: unsubscribeKey(secret ?? randomBytes(32).toString('hex')),
+    test: true,
+  });
+  const sent = [];
   for (const to of options.to) {
-    results.push({ to, ...(await options.transport.send({ from: config.from, to, subject, html, text, headers: { 'X-Digest-Test': 'yes' } })) });
+    const key = `test:${to}`;
+    const message = factory.build({ email: to, name: options.reader?.name ?? null, attributes: options.reader?.attributes ?? {} }, key);
+    try {
+      const { reply } = await options.channel.deliver(message, { key });
+      sent.push({ to, reply });
+    } catch (error) {
+      const verdict = options.channel.classify(error);
+      throw new UserError(`the test message to ${to} was not sent: ${verdict.reply}`, { code: 'test-send-failed', cause: error });
+    }
   }
-  return results;
-}
-
-function unsubscribeBase(config: ResolvedConfig): string {
-  return process.env.DIGEST_UNSUBSCRIBE_URL ?? `${(config.baseUrl ?? 'https://example.invalid').replace(/\/+$/, '')}/unsubscribe`;
+  return sent;
 }

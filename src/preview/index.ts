@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { sendTest } from '../delivery/test-send.js';
-import { openTransport } from '../delivery/transport.js';
+import { sendTests } from '../delivery/test-send.js';
+import { chooseRoutes, openDelivery } from '../delivery/routes.js';
+import { UserError } from '../errors.js';
 import { sampleReaders, type SampleReader } from './readers.js';
 import { startPreviewServer } from './server.js';
 import { PreviewSession } from './session.js';
@@ -11,20 +12,24 @@ import { PreviewSession } from './session.js';
 export async function startPreview(file: string, options: { port: number; host: string; configPath?: string; databaseUrl?: string }) {
   const session = new PreviewSession(file, options.configPath);
   await session.start();
-  const smtpUrl = process.env.DIGEST_SMTP_URL;
-  const transport = () => openTransport({ smtpUrl, outbox: join(session.config.root, 'outbox') });
+  // The test send goes where `digest send` would send: the same routes, factory and channel.
+  const outbox = join(session.config.root, 'outbox');
+  const routes = () => chooseRoutes({ config: session.config, outbox });
   const server = await startPreviewServer(session, {
     host: options.host,
     port: options.port,
     readers: [...(await storeReaders(options.databaseUrl)), ...sampleReaders],
-    transport: transport().description,
+    transport: describeRoutes(routes().map((route) => route.url)),
     async sendTest(reader) {
-      const via = transport();
+      const from = session.config.from;
+      if (!from) throw new UserError('no sender: set from: in the config, or DIGEST_FROM', { code: 'missing-from' });
+      const edition = session.state.edition!;
+      const channel = await openDelivery({ config: session.config, outbox, from, slug: edition.meta.slug, concurrency: 1, timeoutMs: session.config.timeout * 1000 });
       try {
-        const sent = await sendTest(session.state.edition!, session.config, { to: session.config.testAddresses, reader: reader.subscriber, transport: via });
-        return { sent: sent.map(({ to }) => ({ to })), transport: via.description };
+        const sent = await sendTests(edition, { from, config: session.config, to: session.config.testAddresses, channel, reader: { name: reader.subscriber.name ?? null, attributes: reader.subscriber.attributes ?? {} } });
+        return { sent: sent.map(({ to }) => ({ to })), transport: channel.description };
       } finally {
-        via.close();
+        channel.close();
       }
     },
   });
@@ -44,6 +49,12 @@ export async function startPreview(file: string, options: { port: number; host: 
       await server.close();
     },
   };
+}
+
+/** The routes as the page may show them before anything is opened: scheme and host, never a credential. */
+function describeRoutes(urls: string[]): string {
+  const shown = (url: string) => (url.startsWith('outbox:') ? `the outbox (${url.slice('outbox:'.length)})` : url.replace(/\/\/[^/@]*@/, '//').replace(/\?.*$/, ''));
+  return urls.map(shown).join(', failing over to ');
 }
 
 /**

@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Frame, Page } from 'playwright-core';
@@ -6,6 +7,9 @@ import { openStore } from '../../src/audience/open.js';
 import { startPreview } from '../../src/preview/index.js';
 import { browserAvailable, launchChromium } from '../browser.js';
 import { fixture, sampleConfig, tempProject } from '../helpers.js';
+import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
+import { simpleParser } from 'mailparser';
+import { startSink } from '../smtp-sink.js';
 
 const footer = (words: string) => `<mj-section><mj-column><mj-text>${words} <a href="\\{{unsubscribe_url}}">leave</a></mj-text></mj-column></mj-section>`;
 const pixel = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
@@ -176,10 +180,49 @@ describe.runIf(browserAvailable())('digest preview', () => {
 
     await page.click('#send');
     await expect.poll(() => page.locator('#sent').textContent(), { timeout: 10_000 }).toMatch(/^Sent to editor@gazette\.example via the outbox/);
-    const [message] = readdirSync(join(root, 'outbox'));
-    const eml = readFileSync(join(root, 'outbox', message!), 'utf8');
+    // The same channel as `digest send --via outbox:…`: one file per reader, in the issue's folder.
+    const [message] = readdirSync(join(root, 'outbox', 'week'));
+    const eml = readFileSync(join(root, 'outbox', 'week', message!), 'utf8');
     expect(eml).toMatch(/^Subject: \[TEST\] Bridge reopens; budget vote Tuesday$/m);
-    expect(eml).toMatch(/^To: editor@gazette\.example$/m);
-    expect(eml).toContain('Good morning, Wren.');
+    expect(eml).toMatch(/^To: "Wren Castellano" <editor@gazette\.example>$/m);
+    expect(eml).toMatch(/^X-Digest-Test: yes$/m);
+    expect((await simpleParser(eml)).text).toContain('Good morning, Wren.');
+  });
+
+  it('sends the test through the route a real send takes, with the one-click unsubscribe headers and a DKIM signature an independent verifier accepts', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const sink = await startSink();
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      DIGEST_DELIVERY_URL: sink.url,
+      DIGEST_DKIM_PRIVATE_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      DIGEST_DKIM_SELECTOR: 'preview2026',
+    });
+    try {
+      await page.click('#send');
+      await expect.poll(() => page.locator('#sent').textContent(), { timeout: 10_000 }).toBe(`Sent to editor@gazette.example via smtp://127.0.0.1:${sink.port}`);
+    } finally {
+      for (const name of ['DIGEST_DELIVERY_URL', 'DIGEST_DKIM_PRIVATE_KEY', 'DIGEST_DKIM_SELECTOR']) {
+        if (saved[name] === undefined) delete process.env[name];
+        else process.env[name] = saved[name];
+      }
+      await sink.close();
+    }
+    expect(sink.received).toHaveLength(1);
+    const [received] = sink.received;
+    expect(received!.recipient).toBe('editor@gazette.example');
+    const head = String(received!.raw).split('\r\n\r\n')[0]!.replace(/\r\n[ \t]+/g, ' ');
+    expect(head).toMatch(/^List-Unsubscribe: <https:\/\/gazette\.example\/[^>]+>/m);
+    expect(head).toMatch(/^List-Unsubscribe-Post: List-Unsubscribe=One-Click$/m);
+    const record = `v=DKIM1; k=rsa; p=${publicKey.export({ type: 'spki', format: 'der' }).toString('base64')}`;
+    const verdict = await dkimVerify(received!.raw, {
+      resolver: async (name: string, type: string) => {
+        if (name === 'preview2026._domainkey.gazette.example' && type === 'TXT') return [[record]];
+        throw Object.assign(new Error('not found'), { code: 'ENOTFOUND' });
+      },
+    });
+    expect(verdict.results[0]!.status.result).toBe('pass');
+    const signed = String(received!.raw).match(/^DKIM-Signature:[\s\S]*?\bh=([^;]+);/m)![1]!.replace(/\s+/g, '').toLowerCase().split(':');
+    expect(signed).toEqual(expect.arrayContaining(['list-unsubscribe', 'list-unsubscribe-post']));
   });
 });

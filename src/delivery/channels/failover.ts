@@ -21,7 +21,7 @@ export interface FailoverOptions {
  * temporary failures that no success interrupts; the send says so and carries on through the next
  * one. A route that went down stays down for the rest of the run; the next run starts again from
  * the first. The message being delivered when its route went down reached nothing (that is what
- * `down` means), so it goes through the next route at once.
+ * `down` and `retry` mean), so it goes through the next route at once.
  */
 export function failoverChannel(routes: Route[], options: FailoverOptions): Channel {
   const states = routes.map((route) => new RouteState(route));
@@ -75,6 +75,8 @@ export function failoverChannel(routes: Route[], options: FailoverOptions): Chan
           }
           if (verdict.kind === 'retry' && ++state.failures >= options.failAfter) {
             takeDown(state, `${state.failures} temporary failures in a row, the last: ${verdict.reply}`);
+            // Nothing complete reached the route (that is what retry means): the next one takes it now.
+            if (current()) continue;
           }
           throw error;
         } finally {
