@@ -1,4 +1,4 @@
-import type { Dialect } from './sql/dialect.js';
+import type { Connection } from '../db/connection.js';
 
 /**
  * The subscriber list behind one interface, whatever holds it: a CSV file read as the list itself
@@ -97,7 +97,7 @@ export interface SubscriberStore extends SubscriberSource {
    */
   readonly pipelined: boolean;
   /** The database itself, for the send journal that lives beside the list (src/delivery/journal.ts). */
-  readonly dialect: Dialect;
+  readonly dialect: Connection;
   get(email: string): Promise<Subscriber | undefined>;
   /**
    * Merges incoming subscribers in one transaction, all or nothing. Used by `add` (one) and by

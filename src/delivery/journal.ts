@@ -1,60 +1,12 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
-import type { Dialect } from '../audience/sql/dialect.js';
+import type { Connection } from '../db/connection.js';
+import type { Database, JournalState, JournalTable, SendsTable } from '../db/schema.js';
 import { CompiledOnce } from './compiled-once.js';
 import { GroupCommit } from './group-commit.js';
 
-/**
- * The send journal: for each (issue, reader) one row whose state says whether that reader has been
- * sent the issue. It lives in the subscriber database, so the list, the journal and every process
- * sending from them agree on one truth.
- *
- *   pending ──claim──▶ (leased) ──▶ sending ──▶ sent | failed | deferred
- *                                      │
- *                                      ├─ the whole message went out, no answer came ──▶ unknown
- *                                      └─ process died before its outcome was written ──▶ unknown
- *
- * `sending` is written, and committed, before the first byte of a message goes to SMTP (its
- * envelope, which cannot deliver anything, may go out meanwhile). A row found in
- * `sending` whose owner is gone was handed over and its answer lost: it becomes `unknown` and is
- * not sent again unless asked, because a second copy in a reader's inbox is worse than a report.
- * Outcomes are committed within a few milliseconds of the answer (GroupCommit), so after a kill
- * `unknown` holds the readers in flight and barely more.
- */
-export type JournalState = 'pending' | 'sending' | 'sent' | 'failed' | 'deferred' | 'unknown';
-
-interface JournalTable {
-  issue: string;
-  email_key: string;
-  email: string;
-  name: string | null;
-  attributes: string;
-  state: JournalState;
-  attempts: number;
-  lease_owner: string | null;
-  lease_until: string | null;
-  message_id: string | null;
-  reply: string | null;
-  /** The delivery route that carried the message (its description): one of several with failover. */
-  route: string | null;
-  updated_at: string;
-}
-
-interface SendsTable {
-  issue: string;
-  subject: string;
-  started_at: string;
-  enqueued_at: string | null;
-  completed_at: string | null;
-  /** Readers the list held who were not enqueued: unsubscribed, bounced, erased, wrong tags. */
-  excluded: number;
-}
-
-interface JournalDatabase {
-  send_journal: JournalTable;
-  sends: SendsTable;
-}
+export type { JournalState };
 
 export interface JournalEntry {
   key: string;
@@ -87,8 +39,25 @@ type JournalWrite =
 /** What an attempt can leave: `pending` puts the reader back for a retry later in the same run. */
 export type Outcome = Exclude<JournalState, 'sending'>;
 
+/**
+ * The send journal: for each (issue, reader) one row whose state says whether that reader has been
+ * sent the issue. It lives in the subscriber database, so the list, the journal and every process
+ * sending from them agree on one truth.
+ *
+ *   pending ──claim──▶ (leased) ──▶ sending ──▶ sent | failed | deferred
+ *                                      │
+ *                                      ├─ the whole message went out, no answer came ──▶ unknown
+ *                                      └─ process died before its outcome was written ──▶ unknown
+ *
+ * `sending` is written, and committed, before the first byte of a message goes to SMTP (its
+ * envelope, which cannot deliver anything, may go out meanwhile). A row found in
+ * `sending` whose owner is gone was handed over and its answer lost: it becomes `unknown` and is
+ * not sent again unless asked, because a second copy in a reader's inbox is worse than a report.
+ * Outcomes are committed within a few milliseconds of the answer (GroupCommit), so after a kill
+ * `unknown` holds the readers in flight and barely more.
+ */
 export class Journal {
-  private readonly db: Kysely<JournalDatabase>;
+  private readonly db: Kysely<Database>;
   /** The writes made for every message, compiled once (see CompiledOnce). */
   private readonly sendingStatement: CompiledOnce<'lease_until' | 'updated_at' | 'message_id' | 'issue' | 'key' | 'owner'>;
   private readonly outcomeStatement: CompiledOnce<'state' | 'reply' | 'message_id' | 'route' | 'updated_at' | 'issue' | 'key' | 'owner'>;
@@ -104,12 +73,12 @@ export class Journal {
   private failure?: unknown;
 
   constructor(
-    private readonly dialect: Dialect,
+    private readonly connection: Connection,
     readonly owner: string = workerId(),
     /** How long a `sending` mark holds the reader: past the longest a message can wait for its answer. */
     private readonly sendingMs: number = SENDING_MS,
   ) {
-    this.db = dialect.db as unknown as Kysely<JournalDatabase>;
+    this.db = connection.db;
     this.sendingStatement = new CompiledOnce((slot) =>
       this.db
         .updateTable('send_journal')
@@ -153,8 +122,8 @@ export class Journal {
   async enqueue(issue: string, readers: { email: string; key: string; name: string | null; attributes: Record<string, unknown> }[], now = new Date()) {
     if (!readers.length) return;
     const at = now.toISOString();
-    await this.dialect.transaction(async () => {
-      const db = this.dialect.db as unknown as Kysely<JournalDatabase>;
+    await this.connection.transaction(async () => {
+      const db = this.connection.db;
       // Chunks keep each statement under both databases' limits on bound parameters.
       for (let i = 0; i < readers.length; i += 500) {
         await db
@@ -255,7 +224,7 @@ export class Journal {
   async claim(issue: string, limit: number, runStarted: Date, now = new Date()): Promise<JournalEntry[]> {
     const at = now.toISOString();
     const until = new Date(now.getTime() + CLAIM_MS).toISOString();
-    const lock = this.dialect.kind === 'postgres' ? sql`FOR UPDATE SKIP LOCKED` : sql``;
+    const lock = this.connection.kind === 'postgres' ? sql`FOR UPDATE SKIP LOCKED` : sql``;
     // Pending readers first, then deferred ones from earlier runs: each its own range of the index
     // on (issue, state, email_key), read in order and only as far as the limit.
     // The rows are picked in a CTE, evaluated once: with the pick as an IN (… LIMIT …) subquery of
@@ -274,9 +243,9 @@ export class Journal {
           )
           UPDATE send_journal SET lease_owner = ${this.owner}, lease_until = ${until}
           WHERE issue = ${issue} AND email_key IN (SELECT email_key FROM picked)
-          RETURNING email_key, email, name, attributes, attempts`.execute(this.dialect.db)
+          RETURNING email_key, email, name, attributes, attempts`.execute(this.connection.db)
       ).rows;
-    const rows = await this.dialect.transaction(async () => {
+    const rows = await this.connection.transaction(async () => {
       const pending = await take('pending', limit);
       return pending.length < limit ? [...pending, ...(await take('deferred', limit - pending.length))] : pending;
     });
@@ -323,11 +292,11 @@ export class Journal {
    * twice (a retry's `pending` is awaited before its next mark is asked for).
    */
   private commit(group: JournalWrite[]): Promise<boolean[]> {
-    if (this.dialect.kind === 'postgres') return this.commitInOneStatement(group);
+    if (this.connection.kind === 'postgres') return this.commitInOneStatement(group);
     // SQLite: statements on this thread cost microseconds and a commit no fsync (WAL, synchronous
     // NORMAL), so one compiled statement per write inside one transaction is as fast as anything.
-    return this.dialect.transaction(async () => {
-      const db = this.dialect.db;
+    return this.connection.transaction(async () => {
+      const db = this.connection.db;
       const results: boolean[] = [];
       for (const write of group) {
         const common = { updated_at: write.at.toISOString(), issue: write.issue, key: write.key, owner: this.owner };

@@ -1,4 +1,4 @@
-import type { Dialect } from '../audience/sql/dialect.js';
+import type { Connection } from '../db/connection.js';
 import { Journal, type JournalState } from './journal.js';
 
 export interface IssueStatus {
@@ -32,8 +32,8 @@ export interface StatusDetail extends IssueStatus {
 }
 
 /** Counts by state for one issue or every issue the journal knows, newest first. */
-export async function sendStatus(dialect: Dialect, issue: string | undefined, withProblems: boolean, withReaders = false): Promise<StatusDetail[]> {
-  const journal = new Journal(dialect);
+export async function sendStatus(connection: Connection, issue: string | undefined, withProblems: boolean, withReaders = false): Promise<StatusDetail[]> {
+  const journal = new Journal(connection);
   const sends = issue ? [await journal.send(issue)].filter((send) => send !== undefined) : await journal.issues();
   const details: StatusDetail[] = [];
   for (const send of sends) {

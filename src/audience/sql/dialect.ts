@@ -1,7 +1,7 @@
-import type { Expression, Kysely, SqlBool } from 'kysely';
+import type { Expression, SqlBool } from 'kysely';
+import type { Connection } from '../../db/connection.js';
 import type { Subscriber } from '../store.js';
 import type { WrittenRow } from './rows.js';
-import type { Database } from './schema.js';
 
 /** Rows in the form a dialect copies them (see prepareNew). */
 export interface PreparedRows {
@@ -9,15 +9,11 @@ export interface PreparedRows {
 }
 
 /**
- * What differs between SQLite and PostgreSQL, and nothing else: locking, the fastest way to write
- * a batch, and how to ask whether a JSON array holds a tag. Everything else is kysely, shared.
+ * What differs between SQLite and PostgreSQL for the subscribers, and nothing else: locking, the
+ * fastest way to write a batch, and how to ask whether a JSON array holds a tag. Everything else is
+ * kysely, shared; the connection and its transactions are src/db's, which the send journal uses too.
  */
-export interface Dialect {
-  readonly kind: 'sqlite' | 'postgres';
-  /** The connection to query now: inside a transaction, that transaction's. */
-  readonly db: Kysely<Database>;
-  /** Runs work in one transaction that takes the write lock at once; inside another, joins it. */
-  transaction<T>(work: () => Promise<T>): Promise<T>;
+export interface Dialect extends Connection {
   /** The stored subscribers for these keys, locked against concurrent writers until the transaction ends. */
   existing(keys: string[]): Promise<Map<string, Subscriber>>;
   /**
@@ -55,7 +51,6 @@ export interface Dialect {
    */
   readonly copiesInFlight?: number;
   hasTag(tag: string): Expression<SqlBool>;
-  close(): Promise<void>;
 }
 
 /**

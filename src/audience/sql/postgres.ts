@@ -1,61 +1,23 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
-import { Kysely, PostgresDialect, sql } from 'kysely';
-import pg from 'pg';
+import { sql } from 'kysely';
+import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { openPostgresPool, PostgresConnection } from '../../db/postgres.js';
+import type { SubscribersTable } from '../../db/schema.js';
 import { CopyPipeline, DiscardedCopy } from './copy-pipeline.js';
-import { UserError } from '../../errors.js';
 import type { Subscriber } from '../store.js';
 import type { Dialect, PreparedRows } from './dialect.js';
-import { appliedStatement, ledgerStatement, pendingMigrations, recordStatement } from './migrations.js';
 import { ownValues, sameSharedValues, sharedValues, subscriberFromRow, writtenColumns, type WrittenRow } from './rows.js';
-import type { Database, SubscribersTable } from './schema.js';
-
-/** The first key of the advisory lock that serialises migrations; the second is the schema's hash. */
-const MIGRATION_LOCK = 0x0d16e57;
 
 /**
- * PostgreSQL through pg. Migrations run under an advisory lock per schema, so processes starting
- * together take turns. A batch is written by COPY into a temporary staging table, then merged into
- * subscribers by one INSERT … ON CONFLICT and one UPDATE … FROM: a handful of round trips per
- * 10,000 subscribers, and no per-row statements.
+ * PostgreSQL through pg (the connection, its migrations and transactions: src/db/postgres.ts). A
+ * batch is written by COPY into a temporary staging table, then merged into subscribers by one
+ * INSERT … ON CONFLICT and one UPDATE … FROM: a handful of round trips per 10,000 subscribers, and
+ * no per-row statements.
  */
 export async function openPostgres(url: string, shown: string): Promise<Dialect> {
-  const pool = new pg.Pool({ connectionString: url, max: 4 });
-  // An idle client losing its server must not crash the process; the next query reports it.
-  pool.on('error', () => {});
-  let client: pg.PoolClient;
-  try {
-    client = await pool.connect();
-  } catch (error) {
-    await pool.end();
-    throw new UserError(`cannot connect to the PostgreSQL database ${shown} (${(error as Error).message})`, { cause: error, code: 'database-unavailable' });
-  }
-  try {
-    await client.query(`SELECT pg_advisory_lock(${MIGRATION_LOCK}, hashtext(coalesce(current_schema(), '')))`);
-    try {
-      await client.query('BEGIN');
-      await client.query(ledgerStatement);
-      const applied = (await client.query<{ version: number }>(appliedStatement)).rows.map((row) => row.version);
-      for (const migration of pendingMigrations(applied)) {
-        for (const statement of migration.postgres) await client.query(statement);
-        await client.query(recordStatement((n) => `$${n}`), [migration.version, migration.name, new Date().toISOString()]);
-      }
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw error;
-    } finally {
-      await client.query(`SELECT pg_advisory_unlock(${MIGRATION_LOCK}, hashtext(coalesce(current_schema(), '')))`).catch(() => {});
-    }
-  } catch (error) {
-    client.release();
-    await pool.end();
-    throw error;
-  }
-  client.release();
-  return new PostgresStoreDialect(pool);
+  return new PostgresStoreDialect(await openPostgresPool(url, shown));
 }
 
 /** The staging table a batch is copied into; temporary, so each connection has its own. */
@@ -64,64 +26,13 @@ const stageColumns = writtenColumns.map((column) => `${column} ${column === 'int
 /** Roughly the chunk size the COPY stream is fed in. */
 const COPY_CHUNK = 64 * 1024;
 
-class PostgresStoreDialect implements Dialect {
-  readonly kind = 'postgres' as const;
-  private readonly root: Kysely<Database>;
+class PostgresStoreDialect extends PostgresConnection<ImportState> implements Dialect {
   /** Slices of new rows in flight at once (see CopyPipeline): one with the server, one queued behind it. */
   readonly copiesInFlight = 2;
-  /**
-   * The transaction the running code is inside, if any: its connection and a kysely bound to it;
-   * whether it holds the copies' savepoint, and the copies being sent, which anything else on the
-   * connection waits out. Kept per asynchronous context, not per process: a send's workers run
-   * side by side, and each one's claim or group of outcomes is a transaction on a connection of its
-   * own, committed when its own work ends, never folded into another worker's.
-   */
-  private readonly scope = new AsyncLocalStorage<OpenTransaction>();
 
-  constructor(private readonly pool: pg.Pool) {
-    this.root = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  }
-
-  private get open(): OpenTransaction | undefined {
-    return this.scope.getStore();
-  }
-
-  get db(): Kysely<Database> {
-    return this.open?.db ?? this.root;
-  }
-
-  /**
-   * Transactions are run on a client of our own rather than through kysely's, since COPY needs the
-   * pg client itself; a kysely bound to that one client serves every query inside.
-   */
-  async transaction<T>(work: () => Promise<T>): Promise<T> {
-    if (this.open) return work();
-    const client = await this.pool.connect();
-    let broken: Error | undefined;
-    const query = async (...args: unknown[]) => {
-      await this.copiesEnded();
-      return (client.query as (...args: unknown[]) => unknown)(...args);
-    };
-    const single = { connect: async () => ({ query, release() {} }), end: async () => {} };
-    const open: OpenTransaction = { client, db: new Kysely<Database>({ dialect: new PostgresDialect({ pool: single as never }) }) };
-    return this.scope.run(open, async () => {
-      try {
-        await client.query('BEGIN');
-        const result = await work();
-        await this.copiesEnded();
-        await client.query('COMMIT');
-        return result;
-      } catch (error) {
-        await this.copiesEnded().catch(() => {});
-        await client.query('ROLLBACK').catch((failure: Error) => {
-          broken = failure;
-        });
-        throw error;
-      } finally {
-        // A client whose rollback failed is in an unknown state: the pool drops it instead of reusing it.
-        client.release(broken);
-      }
-    });
+  /** Anything else on the transaction's connection waits out the copies being sent. */
+  protected override connectionIdle(): Promise<void> {
+    return this.copiesEnded();
   }
 
   async existing(keys: string[]): Promise<Map<string, Subscriber>> {
@@ -262,12 +173,6 @@ class PostgresStoreDialect implements Dialect {
   hasTag(tag: string) {
     return sql<boolean>`jsonb_exists(subscribers.tags::jsonb, ${tag})`;
   }
-
-  async close(): Promise<void> {
-    await this.root.destroy();
-    // kysely ends the pool only if it ever used it itself: an import runs wholly in our own transactions.
-    if (!this.pool.ending && !this.pool.ended) await this.pool.end();
-  }
 }
 
 /**
@@ -280,9 +185,12 @@ function recoverable(error: unknown): boolean {
   return code === '23505' || code === '40P01';
 }
 
-interface OpenTransaction {
-  client: pg.PoolClient;
-  db: Kysely<Database>;
+/**
+ * What an import keeps with its transaction (src/db/postgres.ts holds the connection and kysely):
+ * the answer of anyErased, whether it holds the copies' savepoint, and the copies being sent, which
+ * anything else on the connection waits out.
+ */
+interface ImportState {
   anyErased?: boolean;
   savepoint?: boolean;
   copies?: Copies;

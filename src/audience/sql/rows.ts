@@ -1,5 +1,5 @@
 import { isStatus, type Subscriber } from '../store.js';
-import type { SubscribersTable } from './schema.js';
+import type { SubscribersTable } from '../../db/schema.js';
 
 export function subscriberFromRow(row: SubscribersTable): Subscriber {
   if (!isStatus(row.status)) throw new Error(`subscriber ${row.email} has an unknown status "${row.status}" in the database`);

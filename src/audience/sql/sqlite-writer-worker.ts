@@ -8,7 +8,7 @@ import type { WorkerReply as Reply } from '../../worker-requests.js';
 import { HeapCeiling } from '../../heap.js';
 import { unpackRows, type PackedRows } from './row-transfer.js';
 import type { WrittenRow } from './rows.js';
-import { openHandle } from './sqlite-handle.js';
+import { openHandle } from '../../db/sqlite-handle.js';
 import { SqliteWrites } from './sqlite-writes.js';
 
 export interface Request {

@@ -2,7 +2,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type { Subscriber } from '../store.js';
 import { subscriberFromRow, writtenColumns, type WrittenRow } from './rows.js';
 import { NewRowInserts } from './sqlite-insert.js';
-import type { SubscribersTable } from './schema.js';
+import type { SubscribersTable } from '../../db/schema.js';
 
 /**
  * The statements a batch of subscribers is looked up and written with, prepared once over one

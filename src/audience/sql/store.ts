@@ -13,7 +13,7 @@ import {
 } from '../store.js';
 import type { Selectable } from 'kysely';
 import type { BulkWriter, Dialect } from './dialect.js';
-import type { SubscribersTable } from './schema.js';
+import type { SubscribersTable } from '../../db/schema.js';
 import { subscriberFromRow } from './rows.js';
 import { Upserts } from './upsert.js';
 

@@ -1,10 +1,10 @@
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { afterEach, describe, expect, test } from 'vitest';
-import { openStore } from '../../../src/audience/open.js';
-import { migrations } from '../../../src/audience/sql/migrations.js';
-import type { SubscriberStore } from '../../../src/audience/store.js';
-import { onEachDatabase, type Target } from '../databases.js';
+import { openStore } from '../../src/audience/open.js';
+import { migrations } from '../../src/db/migrations.js';
+import type { SubscriberStore } from '../../src/audience/store.js';
+import { onEachDatabase, type Target } from '../audience/databases.js';
 
 /** Runs statements on the database a test URL names, outside digest: the state an older digest left. */
 async function raw(target: Target, url: string, statements: string[]): Promise<void> {

@@ -1,4 +1,4 @@
-import { UserError } from '../../errors.js';
+import { UserError } from '../errors.js';
 
 /**
  * The schema, as numbered steps that each database runs once, in order, when a store is opened.
