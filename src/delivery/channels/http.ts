@@ -18,7 +18,8 @@ export interface HttpRequest {
   /** Joined to the channel's base URL, which may have a path of its own (a proxy). */
   path: string;
   headers?: Record<string, string>;
-  body?: Buffer;
+  /** The body, whole or in pieces sent one after the other (a message's shared pieces, uncopied). */
+  body?: Buffer | Buffer[];
   /** Nothing of the request goes out before this resolves true (see Channel.deliver). */
   ready?: Promise<boolean>;
   /** The provider drops a repeat of this request (an idempotency key): sending it again is safe. */
@@ -132,7 +133,8 @@ export class HttpClient {
   private async once(call: HttpRequest, signal: AbortSignal): Promise<HttpAnswer> {
     const progress = { sent: false };
     const headers: Record<string, string> = { ...this.options.headers, ...call.headers };
-    if (call.body) headers['content-length'] = String(call.body.length);
+    const pieces = call.body === undefined ? undefined : Array.isArray(call.body) ? call.body : [call.body];
+    if (pieces) headers['content-length'] = String(pieces.reduce((total, piece) => total + piece.length, 0));
     const base = this.options.base.href.replace(/\/+$/, '');
     let status: number | undefined;
     try {
@@ -141,7 +143,7 @@ export class HttpClient {
         method: call.method,
         headers,
         // undici documents async iterables as bodies (Dispatcher.md); its types have not caught up.
-        body: call.body ? (tracked(call.body, progress) as unknown as Uint8Array) : undefined,
+        body: pieces ? (tracked(pieces, progress) as unknown as Uint8Array) : undefined,
         signal,
       });
       status = response.statusCode;
@@ -203,8 +205,8 @@ function abortController(): AbortController {
  * that chunk to the socket and asks for more, so `sent` is set when the whole body is out (in the
  * kernel's hands, which is as far as anyone can know), and never for a connection that broke before.
  */
-async function* tracked(body: Buffer, progress: { sent: boolean }): AsyncGenerator<Buffer> {
-  yield body;
+async function* tracked(pieces: Buffer[], progress: { sent: boolean }): AsyncGenerator<Buffer> {
+  for (const piece of pieces) yield piece;
   progress.sent = true;
 }
 

@@ -1,5 +1,5 @@
-import { FormData, Response } from 'undici';
 import type { Channel, ChannelSettings, Verdict } from './channel.js';
+import { formData } from './form-data.js';
 import { classifyHttp, HttpClient, verifyRoute, type HttpAnswer, type HttpFailure } from './http.js';
 import { missingCredential, readProviderUrl } from './provider-url.js';
 
@@ -49,18 +49,16 @@ export function mailgunChannel(url: string, settings: ChannelSettings): Channel 
     },
     async deliver(message, options = {}) {
       if (!key) throw missingCredential({ ...route, description }, 'Mailgun API key');
-      const raw = settings.dkim ? await settings.dkim.sign(message) : message.raw;
-      const form = new FormData();
-      for (const recipient of message.envelope.to) form.append('to', recipient);
-      form.append('message', new Blob([raw], { type: 'message/rfc822' }), 'message.mime');
-      // undici's own serialisation of the form: the bytes and the boundary that goes with them.
-      const encoded = new Response(form);
-      const body = Buffer.from(await encoded.arrayBuffer());
+      // Addresses reach here checked (src/audience/address.ts: no spaces, no control characters).
+      const form = formData(
+        message.envelope.to.map((recipient): [string, string] => ['to', recipient]),
+        { name: 'message', filename: 'message.mime', type: 'message/rfc822', pieces: settings.dkim ? [await settings.dkim.sign(message)] : message.pieces },
+      );
       const answer = await client.send({
         method: 'POST',
         path: `/v3/${domainPath}/messages.mime`,
-        headers: { 'content-type': encoded.headers.get('content-type')! },
-        body,
+        headers: { 'content-type': form.type },
+        body: form.body,
         ready: options.ready,
       });
       const id = (answer.json as { id?: string } | undefined)?.id;
