@@ -15,6 +15,10 @@ const openers: Record<string, (url: string, settings: ChannelSettings) => Promis
   'smtps:': async (url, settings) => (await import('./smtp.js')).smtpChannel(url, settings),
   'outbox:': async (url, settings) => (await import('./outbox.js')).outboxChannel(url.slice('outbox:'.length) || 'outbox', settings),
   'ses:': async (url, settings) => (await import('./ses.js')).sesChannel(url, settings),
+  'postmark:': async (url, settings) => (await import('./postmark.js')).postmarkChannel(url, settings),
+  'mailgun:': async (url, settings) => (await import('./mailgun.js')).mailgunChannel(url, settings),
+  'sendgrid:': async (url, settings) => (await import('./sendgrid.js')).sendgridChannel(url, settings),
+  'resend:': async (url, settings) => (await import('./resend.js')).resendChannel(url, settings),
 };
 
 /** The schemes a route URL may have, for messages and help. */
