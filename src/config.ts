@@ -53,7 +53,7 @@ const routeSchema = z
   .object({
     url: z
       .string()
-      .refine((url) => !/^[a-z][a-z0-9+.-]*:\/\/[^/@]*:[^/@]*@/i.test(url), 'must not hold a password: put the URL in an environment variable and name it with env:')
+      .refine((url) => !/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(url), 'must not hold credentials (a password or an API key): put the URL in an environment variable and name it with env:')
       .optional(),
     env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the name of an environment variable').optional(),
     /** Messages in flight on this route at most (default: send --concurrency). */

@@ -191,6 +191,13 @@ export async function sendIssue(options: SendOptions): Promise<SendSummary> {
             progress.unknown++;
             return;
           case 'retry':
+            if (verdict.pinned && (attempt >= options.attempts || stopped())) {
+              // The route may have it, and only a repeat through that same route is harmless: a
+              // later run might go another way, so the reader is unknown, not deferred.
+              void journal.settle(issue, entry.key, 'unknown', { reply: verdict.reply, messageId: message.messageId });
+              progress.unknown++;
+              return;
+            }
             if (attempt >= options.attempts || stopped()) {
               void journal.settle(issue, entry.key, 'deferred', { reply: verdict.reply });
               progress.deferred++;

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fixture, runCli, tempProject } from '../helpers.js';
+import { startResend } from '../providers/resend.js';
 import { startSink } from '../smtp-sink.js';
 import { config, SECRET } from './project.js';
 
@@ -83,6 +84,27 @@ describe('failover across delivery routes', () => {
     await spare.close();
   });
 
+  it('never sends a message through another route when the first may have accepted it (a lost answer under an idempotency key)', async () => {
+    const resend = await startResend('re_failover_key');
+    // The first message is taken by Resend and its answer lost; then Resend goes away altogether.
+    resend.faults = { drop: { count: 1, process: true } };
+    const backup = await startSink({ parse: false });
+    const root = project();
+    const sending = send(root, ['--via', `resend://?endpoint=${resend.url}`, '--via', backup.url, '--concurrency', '1', '--retry-delay', '1500'], { RESEND_API_KEY: 're_failover_key' });
+    await expect.poll(() => resend.accepted.length, { timeout: 20_000, interval: 5 }).toBe(1);
+    await resend.close();
+    const result = await sending;
+    const first = resend.accepted[0]!.to[0]!;
+    expect(result.code).toBe(75);
+    expect(JSON.parse(result.stdout)).toMatchObject({ sent: 39, unknown: 1 });
+    // Everyone else went through the backup; the one Resend may have delivered did not.
+    expect(backup.received.map((message) => message.recipient)).not.toContain(first.replace(/^.*<|>$/g, ''));
+    expect(new Set(backup.received.map((message) => message.recipient)).size).toBe(39);
+    const status = JSON.parse((await run(root, ['status', 'week', '--db', `sqlite:${join(root, 'digest.db')}`, '--failed', '--json'])).stdout);
+    expect(status.problems).toEqual([expect.objectContaining({ state: 'unknown', reply: expect.stringContaining('may have accepted this message before its answer was lost, and is down now') })]);
+    await backup.close();
+  });
+
   it('stops, with the readers kept for a later run, when every route is down', async () => {
     const gone = await startSink({ parse: false });
     await gone.close();
@@ -93,12 +115,17 @@ describe('failover across delivery routes', () => {
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
   });
 
-  it('refuses a password written into the config, and an unknown scheme, in one line each', async () => {
+  it('refuses credentials written into the config, and an unknown scheme, in one line each', async () => {
     const withPassword = project(`delivery:\n  routes:\n    - url: smtp://editor:hunter2@relay.example:587\n`);
     const refused = await send(withPassword, []);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/digest\.config\.yaml:\d+.*must not hold a password/);
+    expect(refused.stderr).toMatch(/digest\.config\.yaml:\d+.*must not hold credentials/);
     expect(refused.stderr).not.toContain('hunter2');
+    // An API key in the user part is a credential too.
+    const withKey = await send(project(`delivery:\n  routes:\n    - url: resend://re_live_abc123@api.resend.com\n`), []);
+    expect(withKey.code).toBe(1);
+    expect(withKey.stderr).toMatch(/must not hold credentials/);
+    expect(withKey.stderr).not.toContain('re_live_abc123');
     const unknown = await send(project(), ['--via', 'carrier-pigeon://loft']);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/^digest: the delivery URL carrier-pigeon:\/\/loft has no known scheme \(one of smtp:, smtps:, outbox:.*\)\n$/);

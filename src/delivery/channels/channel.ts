@@ -48,7 +48,7 @@ export interface Delivery {
 /**
  * What a failed attempt means:
  * - `retry`: nothing complete reached the route, or it said "later" (4xx, 429, 5xx of a provider):
- *   the reader may be tried again.
+ *   the reader may be tried again (`pinned`: only through the same route).
  * - `failed`: refused for this reader for good; `bounce` when the address itself is dead.
  * - `unknown`: the whole message went out and no answer came back: it may have been accepted, so
  *   it is not sent again on its own.
@@ -57,7 +57,16 @@ export interface Delivery {
  *   send stops and the reader stays for a later run.
  */
 export type Verdict =
-  | { kind: 'retry'; reply: string }
+  | {
+      kind: 'retry';
+      reply: string;
+      /**
+       * The route may have accepted the message (its answer was lost) and drops a repeat of it
+       * (an idempotency key): only the same route may try again. Through another route, or once
+       * the attempts are spent, the reader is `unknown`.
+       */
+      pinned?: boolean;
+    }
   | { kind: 'failed'; reply: string; bounce: boolean }
   | { kind: 'unknown'; reply: string }
   | { kind: 'down'; reply: string };

@@ -27,6 +27,11 @@ export function failoverChannel(routes: Route[], options: FailoverOptions): Chan
   const states = routes.map((route) => new RouteState(route));
   /** Which route each failure came from, for classify(). */
   const origin = new WeakMap<object, RouteState>();
+  /**
+   * Messages a route may have accepted and would take again harmlessly (a `pinned` retry, by
+   * Message-ID): they go through that route or nowhere, so no other route can make a second copy.
+   */
+  const pinned = new Map<string, RouteState>();
   const current = () => states.find((state) => !state.down);
 
   const takeDown = (state: RouteState, reason: string) => {
@@ -56,27 +61,37 @@ export function failoverChannel(routes: Route[], options: FailoverOptions): Chan
     },
     async deliver(message, deliverOptions) {
       let lastDown: unknown;
+      const pin = pinned.get(message.messageId);
+      if (pin?.down) {
+        pinned.delete(message.messageId);
+        throw new PinnedToDownRoute(pin.route.channel.description);
+      }
       for (;;) {
-        const state = current();
+        const state = pin ?? current();
         if (!state) throw lastDown ?? new Error('no delivery route is up');
         const release = await state.acquire();
         try {
           const delivery = await state.route.channel.deliver(message, deliverOptions);
+          pinned.delete(message.messageId);
           state.failures = 0;
           return { reply: delivery.reply, route: delivery.route ?? state.route.channel.description };
         } catch (error) {
           if (typeof error !== 'object' || error === null || (error as { abandoned?: boolean }).abandoned) throw error;
           origin.set(error, state);
           const verdict = state.route.channel.classify(error);
+          if (verdict.kind === 'retry' && verdict.pinned) pinned.set(message.messageId, state);
+          else pinned.delete(message.messageId);
           if (verdict.kind === 'down') {
             takeDown(state, verdict.reply);
+            // An earlier attempt through this route may have been accepted: no other route for it.
+            if (pin) throw new PinnedToDownRoute(state.route.channel.description);
             lastDown = error;
             continue;
           }
           if (verdict.kind === 'retry' && ++state.failures >= options.failAfter) {
             takeDown(state, `${state.failures} temporary failures in a row, the last: ${verdict.reply}`);
             // Nothing complete reached the route (that is what retry means): the next one takes it now.
-            if (current()) continue;
+            if (current() && !verdict.pinned) continue;
           }
           throw error;
         } finally {
@@ -85,6 +100,7 @@ export function failoverChannel(routes: Route[], options: FailoverOptions): Chan
       }
     },
     classify(error): Verdict {
+      if (error instanceof PinnedToDownRoute) return { kind: 'unknown', reply: error.message };
       const state = typeof error === 'object' && error !== null ? origin.get(error) : undefined;
       if (!state) return { kind: 'down', reply: (error as Error)?.message ?? String(error) };
       const verdict = state.route.channel.classify(error);
@@ -98,6 +114,13 @@ export function failoverChannel(routes: Route[], options: FailoverOptions): Chan
       for (const route of routes) route.channel.abort();
     },
   };
+}
+
+/** A message that only a route now down could carry without the risk of a second copy. */
+class PinnedToDownRoute extends Error {
+  constructor(route: string) {
+    super(`${route} may have accepted this message before its answer was lost, and is down now: not sent through another route`);
+  }
 }
 
 /** A route's health and its share of the send: a semaphore for its concurrency, a pacer for its rate. */

@@ -285,7 +285,7 @@ export function classifyHttp(error: unknown, specific?: (failure: HttpFailure & 
   if (error.status === undefined) {
     if (error.sent) {
       return error.idempotent
-        ? { kind: 'retry', reply: `${reply}; safe to send again: the provider drops a repeat of the same idempotency key` }
+        ? { kind: 'retry', reply: `${reply}; safe to send again here: the provider drops a repeat of the same idempotency key`, pinned: true }
         : { kind: 'unknown', reply: `${reply}, after the whole message was sent: the provider may have accepted it` };
     }
     return unreachable(error.code) ? { kind: 'down', reply } : { kind: 'retry', reply };
