@@ -1,12 +1,12 @@
 // digest send through an HTTP email API channel (mailgun://, our raw MIME posted as a form) against
 // a plain fetch loop posting the same messages, both to a counting API sink on 127.0.0.1 in its own
 // process, alternately in the same run.
-import { fork, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { row, summarise } from './lib.js';
+import { forkSink, row, summarise } from './lib.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'bin', 'digest.js');
@@ -76,16 +76,6 @@ function digest(args) {
   if (result.status !== 0) throw new Error(`digest ${args[0]} failed (${result.status}): ${result.stderr}`);
 }
 
-async function startApiSink() {
-  const child = fork(join(root, 'bench', 'api-sink.js'), [], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
-  const port = await new Promise((ready) => child.stdout.once('data', (data) => ready(Number(String(data).trim()))));
-  return {
-    port,
-    stop: () => child.connected && child.send('stop'),
-    window: () =>
-      new Promise((done) => {
-        child.once('message', ({ count, seconds }) => done(seconds > 0 ? count / seconds : 0));
-        child.send('window');
-      }),
-  };
+function startApiSink() {
+  return forkSink(join(root, 'bench', 'api-sink.js'));
 }

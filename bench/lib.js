@@ -76,3 +76,23 @@ export function row({ figure, unit, ours, baseline, baselineName, target, higher
   if (!judged) return { figure, unit, ours, baseline, baselineName, ratio, higherIsBetter, judged, note, goal: 'not judged' };
   return { figure, unit, ours, baseline, baselineName, ratio, target, higherIsBetter, judged, met: met ?? ratioMet, note, goal };
 }
+
+/**
+ * A counting sink (bench/sink.js for SMTP, bench/api-sink.js for HTTP APIs) in a process of its
+ * own, so it shares no event loop with the sender measured: its port, a stop, and `window()`,
+ * messages a second between the first and the last message since the last call.
+ */
+export async function forkSink(script, args = []) {
+  const { fork } = await import('node:child_process');
+  const child = fork(script, args, { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  const port = await new Promise((ready) => child.stdout.once('data', (data) => ready(Number(String(data).trim()))));
+  return {
+    port,
+    stop: () => child.connected && child.send('stop'),
+    window: () =>
+      new Promise((done) => {
+        child.once('message', ({ count, seconds }) => done(seconds > 0 ? count / seconds : 0));
+        child.send('window');
+      }),
+  };
+}

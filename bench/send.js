@@ -1,12 +1,12 @@
 // digest send against nodemailer's pool (throughput, to a counting smtp-server sink on 127.0.0.1),
 // personalisation against a bare precompiled Handlebars render, and peak memory of a large send.
-import { fork, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compareCalls, row, summarise } from './lib.js';
+import { compareCalls, forkSink, row, summarise } from './lib.js';
 import { createSchema, dropSchema, pgUnreachable, pgUrl, withSchema } from './postgres.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -221,19 +221,8 @@ function list(n) {
   return `${rows.join('\n')}\n`;
 }
 
-async function startSink(args = []) {
-  const child = fork(join(root, 'bench', 'sink.js'), args, { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
-  const port = await new Promise((ready) => child.stdout.once('data', (data) => ready(Number(String(data).trim()))));
-  return {
-    port,
-    stop: () => child.connected && child.send('stop'),
-    /** Messages a second between the first and the last message since the last call; starts a new window. */
-    window: () =>
-      new Promise((done) => {
-        child.once('message', ({ count, seconds }) => done(seconds > 0 ? count / seconds : 0));
-        child.send('window');
-      }),
-  };
+function startSink(args = []) {
+  return forkSink(join(root, 'bench', 'sink.js'), args);
 }
 
 // Alone: node bench/send.js --readers N — one `digest send` of N readers to the sink (SQLite

@@ -1,9 +1,9 @@
 import { setMaxListeners } from 'node:events';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
 import { UserError } from '../../errors.js';
 import { AbandonedDelivery, type Verdict } from './channel.js';
 import { waitFromHeaders, type Headers } from './retry-after.js';
+import { SharedPause } from './shared-pause.js';
 
 /** A provider's answer: its status, headers and body (parsed when it is JSON). */
 export interface HttpAnswer {
@@ -82,8 +82,8 @@ export class HttpFailure extends Error {
 export class HttpClient {
   private readonly agent: Agent;
   private controller = abortController();
-  /** No request starts before this moment (Date.now()): a rate limit's pause, shared. */
-  private resumeAt = 0;
+  /** A rate limit's pause: no request of the channel starts while it lasts. */
+  private readonly paused = new SharedPause();
 
   constructor(private readonly options: HttpClientOptions) {
     this.agent = new Agent({
@@ -109,7 +109,7 @@ export class HttpClient {
       if (answer.status === 429 && (this.options.waitable?.(answer) ?? true)) {
         const wait = waitFromHeaders(answer.headers) ?? 1000 * 2 ** waits;
         if (waits < MAX_RATE_LIMIT_WAITS && wait <= MAX_RATE_LIMIT_WAIT_MS) {
-          this.resumeAt = Math.max(this.resumeAt, Date.now() + wait);
+          this.paused.extend(wait);
           continue;
         }
         const why = wait > MAX_RATE_LIMIT_WAIT_MS ? `it asks for a wait of ${Math.ceil(wait / 1000)} s` : `still limited after ${waits} waits`;
@@ -177,9 +177,9 @@ export class HttpClient {
   }
 
   private async pause(signal: AbortSignal, call: HttpRequest): Promise<void> {
-    for (let left = this.resumeAt - Date.now(); left > 0; left = this.resumeAt - Date.now()) {
-      await untilAborted(sleep(left), signal, () => this.aborted(call));
-    }
+    await this.paused.wait(signal).catch(() => {
+      throw this.aborted(call);
+    });
   }
 
   private aborted(call: HttpRequest): HttpFailure {

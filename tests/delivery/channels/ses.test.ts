@@ -3,37 +3,24 @@
  * (tests/providers/ses.ts) that checks SigV4 signatures and answers errors as the service does.
  */
 import { generateKeyPairSync } from 'node:crypto';
-import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { Channel, ChannelSettings } from '../../../src/delivery/channels/channel.js';
 import { openChannel } from '../../../src/delivery/channels/index.js';
 import { parseSesUrl, sesChannel } from '../../../src/delivery/channels/ses.js';
 import { DkimSigner } from '../../../src/delivery/dkim.js';
-import { MessageFactory, type OutgoingMessage } from '../../../src/delivery/message.js';
-import { unsubscribeKey } from '../../../src/delivery/unsubscribe.js';
-import { loadIssue } from '../../../src/issue/load.js';
-import { renderIssue } from '../../../src/render/index.js';
-import { configFor, failOnWarnings, fixtures, tempProject } from '../../helpers.js';
+import type { OutgoingMessage } from '../../../src/delivery/message.js';
+import { failOnWarnings, tempProject } from '../../helpers.js';
+import { messageSource } from './messages.js';
 import { startSes, TEST_KEYS, type SesAnswer, type SesBehaviour } from '../../providers/ses.js';
 
 // The SDK warns about Node versions it will drop; the channel keeps that out of a send.
 failOnWarnings();
 
-let factory: MessageFactory;
+const build = messageSource();
 const root = tempProject();
-beforeAll(async () => {
-  const edition = await renderIssue(await loadIssue(join(fixtures, 'issues', 'complete.md')), await configFor(root));
-  factory = new MessageFactory(edition, {
-    from: '"Test Gazette" <news@gazette.example>',
-    newsletter: 'The Test Gazette',
-    unsubscribeBase: 'https://gazette.example/u',
-    key: unsubscribeKey('a test secret that is long enough to seal links'),
-  });
-});
-
-const message = (i: number): OutgoingMessage => factory.build({ email: `r${i}@example.org`, name: `Reader ${i}`, attributes: {} }, `r${i}@example.org`);
+const message = (i: number): OutgoingMessage => build([{ email: `r${i}@example.org`, name: `Reader ${i}`, attributes: {} }])[0]!;
 const env = { AWS_ACCESS_KEY_ID: TEST_KEYS.accessKeyId, AWS_SECRET_ACCESS_KEY: TEST_KEYS.secretAccessKey };
 const settings = (extra: Partial<ChannelSettings> = {}): ChannelSettings => ({ concurrency: 4, timeoutMs: 5_000, env, slug: 'week', root, ...extra });
 
