@@ -12,6 +12,12 @@ describe('unsubscribe tokens', () => {
     expect(openUnsubscribe(token, unsubscribeKey('another secret that is long enough to use'))).toBeUndefined();
   });
 
+  it('sent earlier keep opening: the format and the key derivation are fixed', () => {
+    // Sealed by the release before tokens shared src/seal.ts with the sign-up tokens.
+    const earlier = 'u1.c-83gj1r5FqpvN_YbTc3JGQce2_xeUwd1I3tql-puy7sNZiUpKBUxvZDKLUdkTxal36jbFDjLEOtOOanKTrnyIn77wCCkv6n6gSO';
+    expect(openUnsubscribe(earlier, unsubscribeKey('a fixed secret for the format test, 40 chars'))).toEqual({ email: 'ana@example.org', issue: '2026-03-06-weekly' });
+  });
+
   it('differ per message, so one leaked link reveals nothing about another', () => {
     const claim = { email: 'a@x.org', issue: 'i' };
     expect(sealUnsubscribe(claim, key)).not.toBe(sealUnsubscribe(claim, key));
