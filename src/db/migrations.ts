@@ -76,6 +76,18 @@ const journalStatements = [
   `CREATE INDEX send_journal_state ON send_journal (issue, state)`,
 ];
 
+const signupsTable = `CREATE TABLE signups (
+    email_key TEXT NOT NULL,
+    requested_at TEXT NOT NULL,
+    email TEXT NOT NULL,
+    name TEXT,
+    source TEXT NOT NULL,
+    consent_version TEXT,
+    ip TEXT,
+    confirmed_at TEXT,
+    PRIMARY KEY (email_key, requested_at)
+  )`;
+
 export const migrations: Migration[] = [
   {
     version: 1,
@@ -154,6 +166,15 @@ export const migrations: Migration[] = [
     name: 'the journal records the route that carried each message',
     sqlite: ['ALTER TABLE send_journal ADD COLUMN route TEXT'],
     postgres: ['ALTER TABLE send_journal ADD COLUMN route TEXT'],
+  },
+  {
+    // Readers who sign themselves up (src/signup/): each request, kept as the record of consent
+    // once confirmed. A table of its own rather than a status on subscribers, so that a pending
+    // address is on no list a send or an import reads until its owner confirms.
+    version: 7,
+    name: 'sign-up requests and their confirmations',
+    sqlite: [signupsTable],
+    postgres: [signupsTable],
   },
 ];
 

@@ -9,6 +9,25 @@ export interface Database {
   digest_migrations: MigrationsTable;
   send_journal: JournalTable;
   sends: SendsTable;
+  signups: SignupsTable;
+}
+
+/**
+ * One sign-up request (src/signup/ledger.ts): pending while `confirmed_at` is null and the request
+ * is younger than the token's life; once confirmed, the record of the consent given.
+ */
+export interface SignupsTable {
+  email_key: string;
+  requested_at: string;
+  email: string;
+  name: string | null;
+  /** `form`, or the origin of the page the form was embedded in. */
+  source: string;
+  /** The version of the consent text the reader was shown. */
+  consent_version: string | null;
+  /** Only when the config asks for it (signup.storeIp). */
+  ip: string | null;
+  confirmed_at: string | null;
 }
 
 export interface SubscribersTable {
