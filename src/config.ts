@@ -73,6 +73,29 @@ const deliverySchema = z
   })
   .strict();
 
+/** Readers who sign themselves up through `digest serve` (double opt-in). */
+const signupSchema = z
+  .object({
+    /** Serve /subscribe and /confirm. Off unless asked for. */
+    enabled: z.boolean().default(false),
+    /** What the reader agrees to, shown beside the button and recorded by its version. */
+    consent: z.string().min(1).default('Send me this newsletter by email. I can unsubscribe at any time with the link in every issue.'),
+    consentVersion: z.string().min(1).default('1'),
+    /** Tags every confirmed reader gets, so the issues' audiences reach them. */
+    tags: z.array(z.string().min(1)).default([]),
+    /** How long a confirmation link works. */
+    tokenDays: z.number().positive().max(30).default(7),
+    /** Requests a minute from one address (IP) before 429. */
+    perIpPerMinute: z.number().int().positive().default(10),
+    /** Keep the requester's IP address with the consent record. */
+    storeIp: z.boolean().default(false),
+    /** Read the client's address from X-Forwarded-For (only behind a proxy that sets it). */
+    trustProxy: z.boolean().default(false),
+    /** Origins whose pages may POST JSON (CORS); forms may post from anywhere. */
+    allowedOrigins: z.array(z.url({ protocol: /^https?$/ })).default([]),
+  })
+  .strict();
+
 const configSchema = z
   .object({
     name: z.string().min(1, 'must not be empty').default('Untitled Newsletter'),
@@ -103,6 +126,7 @@ const configSchema = z
     timeout: z.number().positive('must be a number of seconds above 0').max(3600, 'must be at most 3600 seconds').default(60),
     /** Where messages go when neither --via nor DIGEST_DELIVERY_URL says (then --smtp, DIGEST_SMTP_URL). */
     delivery: deliverySchema.optional(),
+    signup: signupSchema.default(signupSchema.parse({})),
     brand: brandSchema.default(brandSchema.parse({})),
     labels: labelsSchema.default(labelsSchema.parse({})),
   })

@@ -30,21 +30,42 @@ export function registerServe(program: Command): void {
       const paths = routes(config);
       const url = databaseUrl(flags.db);
       const store = await openStore(url);
+      // Sign-up (config signup.enabled): confirmations go out through the same routes as a send.
+      const mailer = config.signup.enabled ? new (await import('../signup/confirmation.js')).ConfirmationMailer(config) : undefined;
+      const signup = mailer
+        ? {
+            ledger: new (await import('../signup/ledger.js')).SignupLedger(store, (await import('../signup/ledger.js')).signupKey(process.env.DIGEST_SECRET), {
+              ttlMs: config.signup.tokenDays * 24 * 60 * 60_000,
+              tags: config.signup.tags,
+            }),
+            mailer,
+          }
+        : undefined;
       let running;
       try {
-        running = await startServer({ config, store, key, host: flags.host, port });
+        running = await startServer({ config, store, key, host: flags.host, port, signup });
       } catch (error) {
         await store.close();
         throw error;
       }
       const line = (entry: Record<string, unknown>) => process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'info', ...entry })}\n`);
-      line({ msg: 'listening', url: running.url, unsubscribe: `${paths.unsubscribe}/`, archive: `${paths.archive}/`, health: '/healthz', database: redact(url), site: config.outDir });
+      line({
+        msg: 'listening',
+        url: running.url,
+        unsubscribe: `${paths.unsubscribe}/`,
+        archive: `${paths.archive}/`,
+        ...(signup ? { subscribe: `${paths.archive}/subscribe`, confirm: `${paths.archive}/confirm` } : {}),
+        health: '/healthz',
+        database: redact(url),
+        site: config.outDir,
+      });
       const signal = await new Promise<string>((stop) => {
         process.once('SIGINT', () => stop('SIGINT'));
         process.once('SIGTERM', () => stop('SIGTERM'));
       });
       line({ msg: 'stopping', signal });
       await running.close();
+      await mailer?.close();
       await store.close();
       line({ msg: 'stopped' });
     });

@@ -9,6 +9,7 @@ import { handleUnsubscribe } from './unsubscribe.js';
 import { UnsubscribeBatcher } from './batch.js';
 import { generalPage, plainPage } from './pages.js';
 import { send, sendHtml, type Reply } from './reply.js';
+import { signupRoutes, type SignupService } from './signup.js';
 
 export type LogEntry = Record<string, unknown>;
 
@@ -22,6 +23,8 @@ export interface ServeOptions {
   log?: (entry: LogEntry) => void;
   /** How long the archive plan is kept before the build folder is read again. */
   siteTtlMs?: number;
+  /** Sign-up with double opt-in at <base>/subscribe and <base>/confirm (config signup.enabled). */
+  signup?: SignupService;
 }
 
 export interface RunningServer {
@@ -90,6 +93,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   server.headersTimeout = 10_000;
   server.requestTimeout = 15_000;
 
+  const signup = options.signup
+    ? signupRoutes(config, options.signup, { subscribe: `${paths.archive}/subscribe`, confirm: `${paths.archive}/confirm`, confirmUrl: `${(config.baseUrl ?? '').replace(/\/+$/, '')}/confirm` }, log)
+    : undefined;
   const batcher = new UnsubscribeBatcher(options.store);
   const reply: Reply = { config, store: options.store, key: options.key, log, unsubscribe: (email, how) => batcher.unsubscribe(email, how) };
 
@@ -101,6 +107,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       return sendHtml(response, request, 200, generalPage(config), { 'cache-control': 'public, max-age=300' });
     }
     if (path.startsWith(`${paths.unsubscribe}/`)) return handleUnsubscribe(reply, request, response, path.slice(paths.unsubscribe.length + 1));
+    if (signup && path === `${paths.archive}/subscribe`) return signup.subscribe(request, response);
+    if (signup && path === `${paths.archive}/confirm`) return signup.confirm(request, response);
     return archive(request, response, path);
   }
 

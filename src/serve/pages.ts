@@ -16,7 +16,7 @@ export function maskAddress(email: string): string {
   return `${maskedLocal}@${maskedDomain}`;
 }
 
-function page(config: ResolvedConfig, title: string, body: string): string {
+export function page(config: ResolvedConfig, title: string, body: string): string {
   const { brand } = config;
   return `<!doctype html>
 <html lang="${h(config.language)}">
@@ -31,6 +31,12 @@ function page(config: ResolvedConfig, title: string, body: string): string {
     h1 { font-family: ${brand.headingFont}; color: ${brand.color}; font-size: 1.5rem; margin-top: 0; }
     button { font: inherit; font-weight: bold; color: #fff; background: ${brand.color}; border: 0; border-radius: 6px; padding: 12px 24px; cursor: pointer; }
     .address { font-weight: bold; }
+    label { display: block; font-weight: bold; margin-top: 16px; }
+    input[type=email], input[type=text] { box-sizing: border-box; width: 100%; font: inherit; padding: 10px 12px; margin-top: 4px; border: 1px solid #9ca3af; border-radius: 6px; }
+    input:focus, button:focus { outline: 3px solid ${brand.accent}; outline-offset: 2px; }
+    .consent { font-size: 0.9rem; margin: 16px 0; }
+    .problem { color: #991b1b; font-weight: bold; }
+    .trap { position: absolute; left: -10000px; width: 1px; height: 1px; overflow: hidden; }
   </style>
 </head>
 <body>

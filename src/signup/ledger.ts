@@ -34,6 +34,8 @@ export interface LedgerOptions {
   ttlMs?: number;
   /** At most one confirmation email per address in this time. */
   resendAfterMs?: number;
+  /** Tags every confirmed reader gets, so the issues' audiences reach them. */
+  tags?: string[];
 }
 
 const VERSION = 's1';
@@ -54,6 +56,7 @@ export function signupKey(secret: string | undefined): SignupKey {
 export class SignupLedger {
   private readonly ttlMs: number;
   private readonly resendAfterMs: number;
+  private readonly tags: string[];
 
   constructor(
     private readonly store: SubscriberStore,
@@ -62,6 +65,7 @@ export class SignupLedger {
   ) {
     this.ttlMs = options.ttlMs ?? 7 * DAY;
     this.resendAfterMs = options.resendAfterMs ?? 10 * 60_000;
+    this.tags = options.tags ?? [];
   }
 
   private get db() {
@@ -105,19 +109,23 @@ export class SignupLedger {
     return { kind: 'mail', email, token: seal(VERSION, { e: email, r: requestedAt }, this.key) };
   }
 
+  /** What confirm() would do with this token, changing nothing: for the page a GET shows. */
+  async inspect(token: string, now = new Date()): Promise<ConfirmOutcome> {
+    const found = await this.find(token, now);
+    if (!found.row) return { kind: found.kind! };
+    return found.row.confirmed_at ? { kind: 'already' } : { kind: 'confirmed', email: found.row.email };
+  }
+
   /** Puts the address on the list if the token names a request still open and not expired. */
   async confirm(token: string, now = new Date()): Promise<ConfirmOutcome> {
-    const claim = unseal(VERSION, token, this.key) as { e?: unknown; r?: unknown } | undefined;
-    if (typeof claim?.e !== 'string' || typeof claim.r !== 'string' || Number.isNaN(Date.parse(claim.r))) return { kind: 'invalid' };
-    if (Date.parse(claim.r) <= now.getTime() - this.ttlMs) return { kind: 'expired' };
-    const key = emailKey(claim.e);
-    const row = await this.db.selectFrom('signups').selectAll().where('email_key', '=', key).where('requested_at', '=', claim.r).executeTakeFirst();
-    if (!row) return { kind: 'invalid' };
+    const found = await this.find(token, now);
+    if (!found.row) return { kind: found.kind! };
+    const { row, key, claim } = found;
     if (row.confirmed_at) return { kind: 'already' };
     const at = now.toISOString();
     // The owner's own confirmation is the one thing that lifts an erasure.
     if (await this.store.isErased(row.email)) await this.store.forgetErasure(row.email);
-    await this.store.upsert([{ email: row.email, name: row.name, status: 'subscribed', consentSource: row.source, consentAt: at, international: !/^[\x00-\x7f]*$/.test(row.email) }], {
+    await this.store.upsert([{ email: row.email, name: row.name, status: 'subscribed', tags: this.tags, consentSource: row.source, consentAt: at, international: !/^[\x00-\x7f]*$/.test(row.email) }], {
       resubscribe: true,
       source: row.source,
       now: at,
@@ -145,6 +153,16 @@ export class SignupLedger {
       .where('requested_at', '<=', new Date(now.getTime() - this.ttlMs).toISOString())
       .executeTakeFirst();
     return Number(result.numDeletedRows);
+  }
+
+  private async find(token: string, now: Date) {
+    const claim = unseal(VERSION, token, this.key) as { e?: unknown; r?: unknown } | undefined;
+    if (typeof claim?.e !== 'string' || typeof claim.r !== 'string' || Number.isNaN(Date.parse(claim.r))) return { kind: 'invalid' as const };
+    if (Date.parse(claim.r) <= now.getTime() - this.ttlMs) return { kind: 'expired' as const };
+    const key = emailKey(claim.e);
+    const row = await this.db.selectFrom('signups').selectAll().where('email_key', '=', key).where('requested_at', '=', claim.r).executeTakeFirst();
+    if (!row) return { kind: 'invalid' as const };
+    return { row, key, claim: { e: claim.e, r: claim.r } };
   }
 
   private async requested(key: string, requestedAt: string): Promise<boolean> {

@@ -7,6 +7,8 @@ import type { SubscriberStore } from '../../src/audience/store.js';
 import { loadConfig, type ResolvedConfig } from '../../src/config.js';
 import { sealUnsubscribe, unsubscribeKey, type UnsubscribeKey } from '../../src/delivery/unsubscribe.js';
 import { startServer, type LogEntry, type RunningServer } from '../../src/serve/index.js';
+import { ConfirmationMailer } from '../../src/signup/confirmation.js';
+import { SignupLedger, signupKey } from '../../src/signup/ledger.js';
 import { tempDir } from '../audience/databases.js';
 
 export const SECRET = 'test secret: at least thirty-two characters long';
@@ -23,6 +25,8 @@ export interface Served {
   linkFor(email: string, issue?: string): string;
   /** Adds subscribed readers. */
   subscribe(...emails: string[]): Promise<void>;
+  /** Stops the server (and the sign-up's SMTP connections) now rather than after the test. */
+  stop(): Promise<void>;
 }
 
 const running: Array<() => Promise<void>> = [];
@@ -36,7 +40,10 @@ baseUrl: https://gazette.example/news
 `;
 
 /** A project folder with a config and (optionally) built editions, a database, and the server on it. */
-export async function serve(databaseUrl: string, options: { config?: string; editions?: FakeEdition[]; failingStore?: boolean } = {}): Promise<Served> {
+export async function serve(
+  databaseUrl: string,
+  options: { config?: string; editions?: FakeEdition[]; failingStore?: boolean; /** Sign-up on, its confirmations sent through this route. */ signupVia?: string } = {},
+): Promise<Served> {
   const root = await tempDir();
   writeFileSync(join(root, 'digest.config.yaml'), options.config ?? CONFIG);
   for (const edition of options.editions ?? []) writeEdition(join(root, 'build'), edition);
@@ -53,14 +60,21 @@ export async function serve(databaseUrl: string, options: { config?: string; edi
     : real;
   const key = unsubscribeKey(SECRET);
   const logs: LogEntry[] = [];
-  const server = await startServer({ config, store, key, host: '127.0.0.1', port: 0, log: (entry) => logs.push(entry), siteTtlMs: 0 });
-  running.push(async () => {
-    await server.close(1000);
-    await real.close();
-  });
+  const mailer = options.signupVia ? new ConfirmationMailer(config, { via: [options.signupVia] }, SECRET) : undefined;
+  const signup = mailer ? { ledger: new SignupLedger(store, signupKey(SECRET), { ttlMs: config.signup.tokenDays * 86_400_000, tags: config.signup.tags }), mailer } : undefined;
+  const server = await startServer({ config, store, key, host: '127.0.0.1', port: 0, log: (entry) => logs.push(entry), siteTtlMs: 0, signup });
+  let stopped: Promise<void> | undefined;
+  const stop = () =>
+    (stopped ??= (async () => {
+      await server.close(1000);
+      await mailer?.close();
+      await real.close();
+    })());
+  running.push(stop);
   const prefix = new URL(config.unsubscribeUrl!).pathname;
   return {
     url: server.url,
+    stop,
     server,
     store,
     config,

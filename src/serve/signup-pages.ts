@@ -1,0 +1,52 @@
+import type { ResolvedConfig } from '../config.js';
+import { escapeHtml as h } from '../escape.js';
+import { maskAddress, page } from './pages.js';
+
+/** The field people cannot see and bots fill in. */
+export const HONEYPOT = 'website';
+
+/** The sign-up form: works without JavaScript, labelled fields, the consent text beside the button. */
+export function subscribePage(config: ResolvedConfig, action: string, problem?: string): string {
+  return page(
+    config,
+    `Subscribe to ${config.name}`,
+    `${config.tagline ? `    <p>${h(config.tagline)}</p>\n` : ''}${problem ? `    <p class="problem" role="alert">${h(problem)}</p>\n` : ''}    <form method="post" action="${h(action)}">
+      <label for="email">Email address</label>
+      <input id="email" name="email" type="email" autocomplete="email" required>
+      <label for="name">Name <span>(optional)</span></label>
+      <input id="name" name="name" type="text" autocomplete="name">
+      <div class="trap" aria-hidden="true"><label for="${HONEYPOT}">Leave this empty</label><input id="${HONEYPOT}" name="${HONEYPOT}" type="text" tabindex="-1" autocomplete="off"></div>
+      <p class="consent">${h(config.signup.consent)}</p>
+      <button type="submit">${h(config.labels.subscribeButton)}</button>
+    </form>`,
+  );
+}
+
+export function signupDonePage(config: ResolvedConfig): string {
+  return page(config, 'Check your inbox', `    <p>We have sent a link to confirm your subscription to ${h(config.name)}. Nothing is sent to you until you open it and press the button.</p>`);
+}
+
+/** What the link in the confirmation shows: one button; the GET itself changes nothing. */
+export function confirmSignupPage(config: ResolvedConfig, email: string, token: string): string {
+  return page(
+    config,
+    `Confirm your subscription`,
+    `    <p>Send ${h(config.name)} to <span class="address">${h(maskAddress(email))}</span>?</p>
+    <form method="post">
+      <input type="hidden" name="token" value="${h(token)}">
+      <button type="submit">Yes, subscribe me</button>
+    </form>`,
+  );
+}
+
+const linkWords = {
+  done: ['You are subscribed', (name: string) => `Thank you: the next issue of ${name} is on its way to you.`],
+  already: ['Already confirmed', (name: string) => `This link has been used already; nothing was changed. To join ${name} again, sign up once more.`],
+  expired: ['This link has expired', (name: string) => `Confirmation links work for a few days. Sign up for ${name} again to get a new one.`],
+  invalid: ['This link is not valid', (name: string) => `The link may have been cut short or changed on its way here. Sign up for ${name} again to get a new one.`],
+} as const;
+
+export function signupLinkPage(config: ResolvedConfig, kind: keyof typeof linkWords): string {
+  const [title, text] = linkWords[kind];
+  return page(config, title, `    <p>${h(text(config.name))}</p>`);
+}
