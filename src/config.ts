@@ -42,6 +42,8 @@ const labelsSchema = z
     viewInBrowser: z.string().default('View in browser'),
     unsubscribe: z.string().default('Unsubscribe'),
     receiving: z.string().default('You are receiving this email because you subscribed to'),
+    /** The footer of the sign-up confirmation, sent to someone not on the list yet. */
+    requested: z.string().default('You are receiving this one email because this address was entered in the sign-up form of'),
   })
   .strict();
 

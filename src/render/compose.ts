@@ -26,6 +26,8 @@ export interface TemplateContext {
     author?: string;
     slug: string;
     webUrl?: string;
+    /** A message that is not an issue (the sign-up confirmation): no date, web version or subscribe box. */
+    transactional: boolean;
     image?: { src: string; alt: string; caption?: string; credit?: string };
   };
   intro: Part[];
@@ -37,7 +39,7 @@ export interface TemplateContext {
  * `assetBase` is where relative image paths point: by default the published `baseUrl`; the preview
  * passes its own server so that images beside the issue show before they are published.
  */
-export function templateContext(meta: IssueMeta, preheader: string, outline: Outline, config: ResolvedConfig, assetBase?: string): TemplateContext {
+export function templateContext(meta: IssueMeta, preheader: string, outline: Outline, config: ResolvedConfig, assetBase?: string, transactional = false): TemplateContext {
   const base = config.baseUrl ? `${config.baseUrl.replace(/\/+$/, '')}/` : undefined;
   const assets = assetBase ?? base;
   const absolute = (src: string) => (assets && isRelative(src) ? new URL(src, assets).href : src);
@@ -51,7 +53,8 @@ export function templateContext(meta: IssueMeta, preheader: string, outline: Out
       address: config.address,
       language: config.language,
       logo: config.brand.logo,
-      subscribeUrl: config.subscribeUrl ?? config.baseUrl,
+      // Readers sign up on digest serve's own page when it offers one and no other is configured.
+      subscribeUrl: config.subscribeUrl ?? (config.signup.enabled && base ? new URL('subscribe', base).href : config.baseUrl),
     },
     brand: config.brand,
     labels: config.labels,
@@ -62,7 +65,8 @@ export function templateContext(meta: IssueMeta, preheader: string, outline: Out
       date: meta.date,
       author: meta.author,
       slug: meta.slug,
-      webUrl: base ? new URL(`issues/${meta.slug}/`, base).href : undefined,
+      webUrl: base && !transactional ? new URL(`issues/${meta.slug}/`, base).href : undefined,
+      transactional,
       image: meta.image ? { ...meta.image, src: absolute(meta.image.src) } : undefined,
     },
     intro: resolveParts(outline.intro),

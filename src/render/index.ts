@@ -34,6 +34,8 @@ export interface Edition {
 export interface RenderOptions {
   /** Where relative images point instead of the config's baseUrl (the preview's own server). */
   assetBase?: string;
+  /** Not an issue but a message to one person (the sign-up confirmation): see TemplateContext. */
+  transactional?: boolean;
 }
 
 /**
@@ -68,12 +70,12 @@ export async function renderIssue(
   const shape = outline(tree);
   const preheader = issue.meta.preheader ?? truncate(shape.openingText, 140);
   const template = await templates.get(issue.meta.template ?? config.template, config.templatesDir);
-  const mjml = compose(template, templateContext(issue.meta, preheader, shape, config, options.assetBase));
+  const mjml = compose(template, templateContext(issue.meta, preheader, shape, config, options.assetBase, options.transactional));
   const compiling = compileMjml(mjml, template.name, issue.file);
   if (compilesInWorker()) warmTextConverter(mjml);
   const compiled = await compiling;
   const html = unescapeMergeFields(compiled.html);
-  const diagnostics = [...issue.warnings, ...fieldProblems, ...compiled.diagnostics, ...lint({ issue, tree, outline: shape, html, config })];
+  const diagnostics = [...issue.warnings, ...fieldProblems, ...compiled.diagnostics, ...lint({ issue, tree, outline: shape, html, config, transactional: options.transactional })];
   // The text part and the web version are derived on first use: a preview rebuild that shows
   // neither (most of them) does not pay for them.
   let text: string | undefined;

@@ -14,6 +14,8 @@ export interface LintInput {
   outline: Outline;
   html: string;
   config: ResolvedConfig;
+  /** A message to one person who asked for it (the sign-up confirmation), not a bulk issue. */
+  transactional?: boolean;
 }
 
 /** Each rule is a small function from the built issue to what it finds. */
@@ -109,8 +111,9 @@ const missingPreheader: Rule = ({ issue, outline }) => {
   ];
 };
 
-const missingUnsubscribe: Rule = ({ issue, html }) =>
-  /\{\{\s*unsubscribe_url\s*\}\}/.test(html)
+// The sign-up confirmation goes to someone not on the list yet: there is nothing to leave.
+const missingUnsubscribe: Rule = ({ issue, html, transactional }) =>
+  transactional || /\{\{\s*unsubscribe_url\s*\}\}/.test(html)
     ? []
     : [d('missing-unsubscribe', 'error', issue, 'the template has no {{unsubscribe_url}} link: every bulk message must let the reader leave')];
 

@@ -75,7 +75,7 @@ export class ConfirmationMailer {
   private async edition(): Promise<Edition> {
     const file = join(this.config.templatesDir, this.config.template, 'confirm.md');
     const source = existsSync(file) ? await readFile(file, 'utf8') : CONFIRMATION_SOURCE;
-    const edition = await renderIssue(parseIssue(source, existsSync(file) ? file : 'confirm.md'), this.config);
+    const edition = await renderIssue(parseIssue(source, existsSync(file) ? file : 'confirm.md'), this.config, undefined, { transactional: true });
     const error = edition.diagnostics.find((diagnostic) => diagnostic.severity === 'error');
     if (error) throw new UserError(`the confirmation message does not build: ${error.message}`, { file: error.file, line: error.line, code: error.code });
     return edition;
