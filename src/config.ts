@@ -95,6 +95,8 @@ const signupSchema = z
     trustProxy: z.boolean().default(false),
     /** Origins whose pages may POST JSON (CORS); forms may post from anywhere. */
     allowedOrigins: z.array(z.url({ protocol: /^https?$/ })).default([]),
+    /** An issue file (relative to the config) sent to each reader once they confirm; none by default. */
+    welcome: z.string().min(1).optional(),
   })
   .strict();
 
@@ -182,6 +184,8 @@ export async function loadConfig(options: { path?: string; cwd?: string } = {}):
   return {
     ...config,
     unsubscribeUrl: config.unsubscribeUrl ?? (config.baseUrl?.startsWith('https:') ? `${config.baseUrl.replace(/\/+$/, '')}/unsubscribe` : undefined),
+    // Readers sign up on digest serve's own page when it offers one and no other is configured.
+    subscribeUrl: config.subscribeUrl ?? (config.signup.enabled && config.baseUrl ? `${config.baseUrl.replace(/\/+$/, '')}/subscribe` : undefined),
     root,
     file: text === undefined ? undefined : file,
     issuesDir: resolve(root, config.issuesDir),

@@ -11,7 +11,7 @@ export function issuePath(slug: string): string {
   return `issues/${slug}/`;
 }
 
-function longDate(date: string, language: string): string {
+export function longDate(date: string, language: string): string {
   try {
     return new Intl.DateTimeFormat(language, { dateStyle: 'long', timeZone: 'UTC' }).format(new Date(`${date}T00:00:00Z`));
   } catch {

@@ -11,7 +11,6 @@ export interface ImportOptions {
   format?: FormatName | 'auto';
   /** Tags added to every imported subscriber. */
   tags?: string[];
-  resubscribe?: boolean;
   /** Any rejected row rejects the whole file, and nothing changes. */
   strict?: boolean;
   /** Rows per transaction. */
@@ -78,7 +77,8 @@ export async function importFile(store: SubscriberStore, file: string, options: 
     rejections,
     applied: true,
   };
-  const mergeOptions = { resubscribe: options.resubscribe, tags: options.tags, source: `import:${bound.format.name}`, now: new Date().toISOString() };
+  // Never `resubscribe`: whoever left comes back only by confirming (src/signup/).
+  const mergeOptions = { tags: options.tags, source: `import:${bound.format.name}`, now: new Date().toISOString() };
   const holdWhileReading = store.pipelined;
   const size = Math.max(1, options.batchSize ?? (!holdWhileReading ? SQLITE_BATCH : store.kind === 'postgres' ? POSTGRES_BATCH : SQLITE_WRITER_BATCH));
   const slice = Math.min(size, SLICE);

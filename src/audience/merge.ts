@@ -9,7 +9,8 @@ export interface Merged {
  * How an incoming subscriber (a file row, an `add`) meets the stored one. The rules, in order of
  * importance:
  * - an unsubscribe, bounce or complaint on file is never undone by an incoming `subscribed` unless
- *   `resubscribe` is given: re-importing an old export must not mail someone who left;
+ *   `resubscribe` is given, which only the owner's own confirmed sign-up does (src/signup/ledger.ts):
+ *   re-importing an old export must not mail someone who left;
  * - an incoming withdrawal always wins over a stored `subscribed`;
  * - blank incoming values never erase stored ones (only `remove` erases); tags are added, attributes
  *   merged key by key.

@@ -70,7 +70,7 @@ export function emptyCounts(): Counts {
 export type Outcome = 'imported' | 'updated' | 'unchanged' | 'erased';
 
 export interface MergeOptions {
-  /** Lets a file's `subscribed` win over a stored unsubscribe, bounce or complaint. */
+  /** Lets `subscribed` win over a stored unsubscribe, bounce or complaint: for a confirmed sign-up alone. */
   resubscribe?: boolean;
   /** Tags added to every incoming subscriber. */
   tags?: string[];
@@ -121,6 +121,6 @@ export interface SubscriberStore extends SubscriberSource {
   suppressed(emails: string[]): Promise<Set<string>>;
   /** Whether an address was erased by `remove`. */
   isErased(email: string): Promise<boolean>;
-  /** Lifts an erasure, for an explicit `add --resubscribe` by the person themself. */
+  /** Lifts an erasure: only when its owner confirms a sign-up (src/signup/ledger.ts). */
   forgetErasure(email: string): Promise<void>;
 }

@@ -6,11 +6,11 @@ interface ServeFlags {
   db?: string;
 }
 
-/** `digest serve`: one-click unsubscribe and the web archive, behind a reverse proxy (docs/deploy.md). */
+/** `digest serve`: one-click unsubscribe, the web archive and sign-up, behind a reverse proxy (docs/deploy.md). */
 export function registerServe(program: Command): void {
   program
     .command('serve')
-    .description('serve one-click unsubscribe links and the web archive over the subscriber database (behind a reverse proxy: see docs/deploy.md)')
+    .description('serve one-click unsubscribe links, the web archive and (signup.enabled) the sign-up form over the subscriber database (behind a reverse proxy: see docs/deploy.md)')
     .option('-p, --port <n>', 'the port to listen on (0: any free port)', '4310')
     .option('--host <host>', 'the address to listen on', '127.0.0.1')
     .option('--db <url>', 'the subscriber database: sqlite:FILE or postgres://… (default: DIGEST_DATABASE_URL, else sqlite:./digest.db)')
@@ -30,25 +30,18 @@ export function registerServe(program: Command): void {
       const paths = routes(config);
       const url = databaseUrl(flags.db);
       const store = await openStore(url);
-      // Sign-up (config signup.enabled): confirmations go out through the same routes as a send.
-      const mailer = config.signup.enabled ? new (await import('../signup/confirmation.js')).ConfirmationMailer(config) : undefined;
-      const signup = mailer
-        ? {
-            ledger: new (await import('../signup/ledger.js')).SignupLedger(store, (await import('../signup/ledger.js')).signupKey(process.env.DIGEST_SECRET), {
-              ttlMs: config.signup.tokenDays * 24 * 60 * 60_000,
-              tags: config.signup.tags,
-            }),
-            mailer,
-          }
-        : undefined;
+      const line = (entry: Record<string, unknown>) => process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'info', ...entry })}\n`);
+      let signup;
       let running;
       try {
+        // Sign-up: confirmations go out through the same routes as a send.
+        signup = config.signup.enabled ? await (await import('../signup/service.js')).startSignup(config, store, { log: line }) : undefined;
         running = await startServer({ config, store, key, host: flags.host, port, signup });
       } catch (error) {
+        await signup?.close();
         await store.close();
         throw error;
       }
-      const line = (entry: Record<string, unknown>) => process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'info', ...entry })}\n`);
       line({
         msg: 'listening',
         url: running.url,
@@ -65,7 +58,7 @@ export function registerServe(program: Command): void {
       });
       line({ msg: 'stopping', signal });
       await running.close();
-      await mailer?.close();
+      await signup?.close();
       await store.close();
       line({ msg: 'stopped' });
     });

@@ -24,10 +24,17 @@ export function registerSubscribers(program: Command): void {
     .argument('<file>', 'a CSV file')
     .addOption(new Option('--format <name>', 'the file’s format (default: detected from the header row)').choices(formatChoices).default('auto'))
     .option('--tag <tag>', 'add this tag to everyone imported (repeatable)', collect, [])
-    .option('--resubscribe', 'let the file resubscribe people who unsubscribed, bounced or complained')
+    .option('--resubscribe', 'no longer offered: people who left rejoin only by confirming themselves (see subscribers add --resubscribe)')
     .option('--strict', 'reject the whole file, changing nothing, if any row is rejected')
     .action(async (file: string, flags: CommonFlags & { format: string; tag: string[]; resubscribe?: boolean; strict?: boolean }) =>
       run(flags, async (json) => {
+        if (flags.resubscribe) {
+          const { UserError } = await import('../errors.js');
+          throw new UserError(
+            'an import cannot resubscribe anyone: people who unsubscribed, bounced, complained or were removed rejoin only by confirming themselves (the sign-up form, or `digest subscribers add EMAIL --resubscribe`, which mails them the link)',
+            { code: 'invalid-flags' },
+          );
+        }
         const { importFile } = await import('../audience/import.js');
         const store = await openStore(flags, { bulk: true, create: true });
         try {
@@ -35,7 +42,6 @@ export function registerSubscribers(program: Command): void {
           const result = await importFile(store, file, {
             format: flags.format as never,
             tags: flags.tag,
-            resubscribe: flags.resubscribe,
             strict: flags.strict,
             onProgress: progress.update,
           });
@@ -98,8 +104,8 @@ export function registerSubscribers(program: Command): void {
     .argument('<email>')
     .option('--name <name>', 'their name')
     .option('--tag <tag>', 'a tag (repeatable)', collect, [])
-    .option('--resubscribe', 'resubscribe them if they had unsubscribed, bounced, complained or been removed')
-    .action(async (email: string, flags: CommonFlags & { name?: string; tag: string[]; resubscribe?: boolean }) =>
+    .option('--resubscribe', 'for someone who left and asked to return: mail them the sign-up confirmation; they are back once they confirm')
+    .action(async (email: string, flags: CommonFlags & { name?: string; tag: string[]; resubscribe?: boolean }, command: Command) =>
       run(flags, async (json) => {
         const { UserError } = await import('../errors.js');
         const { checkAddress } = await import('../audience/address.js');
@@ -107,17 +113,24 @@ export function registerSubscribers(program: Command): void {
         if (!check.ok) throw new UserError(`cannot add ${JSON.stringify(email)}: ${check.reason}`, { code: 'invalid-address' });
         const store = await openStore(flags, { create: true });
         try {
-          if (await store.isErased(check.address)) {
-            if (!flags.resubscribe) throw new UserError(`${check.address} was removed at their request; add --resubscribe only if they asked to subscribe again`, { code: 'erased-address' });
-            await store.forgetErasure(check.address);
+          // Whoever left (or was erased) comes back only by their own confirmation, never by this command.
+          const erased = await store.isErased(check.address);
+          const before = erased ? undefined : await store.get(check.address);
+          const left = erased ? 'was removed at their request' : before && before.status !== 'subscribed' ? `is ${before.status}${before.withdrawnAt ? ` since ${before.withdrawnAt}` : ''}` : undefined;
+          if (left && !flags.resubscribe) {
+            throw new UserError(`${before?.email ?? check.address} ${left}; if they asked to return, --resubscribe mails them a link to confirm`, { code: erased ? 'erased-address' : 'withdrawn-address' });
           }
-          const before = await store.get(check.address);
-          if (before && before.status !== 'subscribed' && !flags.resubscribe) {
-            throw new UserError(`${before.email} is ${before.status}${before.withdrawnAt ? ` since ${before.withdrawnAt}` : ''}; add --resubscribe only if they asked to subscribe again`, { code: 'withdrawn-address' });
+          if (left) {
+            const [{ loadConfig }, { inviteBack }] = await Promise.all([import('../config.js'), import('../signup/invite.js')]);
+            const config = await loadConfig({ path: command.optsWithGlobals().config });
+            const result = await inviteBack(config, store, check.address, flags.name ?? before?.name ?? null);
+            if (json.on) json.print({ result: result === 'mailed' ? 'confirmation-sent' : result, email: check.address });
+            else process.stdout.write(result === 'mailed' ? `mailed ${check.address} a link to confirm: they are back on the list once they press its button\n` : `nothing sent to ${check.address}: a confirmation went out in the last ten minutes\n`);
+            return;
           }
           const [outcome] = await store.upsert(
             [{ email: check.address, international: check.international, name: flags.name, tags: flags.tag, status: 'subscribed', consentSource: 'cli' }],
-            { source: 'cli', resubscribe: flags.resubscribe },
+            { source: 'cli' },
           );
           const subscriber = (await store.get(check.address))!;
           const result = outcome === 'imported' ? 'added' : outcome;
@@ -174,14 +187,14 @@ export function registerSubscribers(program: Command): void {
 
   common(group.command('list'))
     .description('list subscribers')
-    .addOption(new Option('--status <status>', 'only subscribers with this status').choices(statusChoices))
+    .addOption(new Option('--status <status>', 'only subscribers with this status (pending: signed up, not yet confirmed)').choices([...statusChoices, 'pending']))
     .option('--tag <tag>', 'only subscribers with this tag')
-    .action(async (flags: CommonFlags & { status?: string; tag?: string }) =>
+    .action(async (flags: CommonFlags & { status?: string; tag?: string }, command: Command) =>
       run(flags, async (json) => {
         const { writeLines } = await import('../audience/export.js');
         const source = await openSource(flags);
         try {
-          const subscribers = source.list({ status: flags.status as never, tag: flags.tag });
+          const subscribers = flags.status === 'pending' ? await pendingReaders(source, command, flags.tag) : source.list({ status: flags.status as never, tag: flags.tag });
           json.claim();
           await writeLines(json.on ? jsonArrayLines('subscribers', subscribers) : textLines(subscribers), process.stdout);
         } finally {
@@ -193,13 +206,17 @@ export function registerSubscribers(program: Command): void {
   common(group.command('count'))
     .description('count subscribers by status')
     .option('--tag <tag>', 'only subscribers with this tag')
-    .action(async (flags: CommonFlags & { tag?: string }) =>
+    .action(async (flags: CommonFlags & { tag?: string }, command: Command) =>
       run(flags, async (json) => {
         const source = await openSource(flags);
         try {
-          const counts = await source.count({ tag: flags.tag });
+          // Pending readers are not on the list yet (no tags, no status): counted beside it.
+          const counts = { ...(await source.count({ tag: flags.tag })), pending: await pendingCount(source, command, flags.tag) };
           if (json.on) json.print(counts);
-          else process.stdout.write(`${counts.total} in all: ${counts.subscribed} subscribed, ${counts.unsubscribed} unsubscribed, ${counts.bounced} bounced, ${counts.complained} complained\n`);
+          else
+            process.stdout.write(
+              `${counts.total} in all: ${counts.subscribed} subscribed, ${counts.unsubscribed} unsubscribed, ${counts.bounced} bounced, ${counts.complained} complained; ${counts.pending} pending confirmation\n`,
+            );
         } finally {
           await source.close();
         }
@@ -222,6 +239,33 @@ async function openSource(flags: CommonFlags) {
   const [{ openSource }, { databaseUrl }] = await Promise.all([import('../audience/open.js'), import('../audience/location.js')]);
   return openSource(databaseUrl(flags.db));
 }
+
+/**
+ * Where readers who signed up and have not confirmed within the link's life (config
+ * signup.tokenDays) are found. A CSV list has none; nor does a tag, since tags come with confirming.
+ */
+async function pendingScope(source: import('../audience/store.js').SubscriberSource, command: Command, tag: string | undefined) {
+  if (!('dialect' in source) || tag !== undefined) return undefined;
+  const { loadConfig } = await import('../config.js');
+  const config = await loadConfig({ path: command.optsWithGlobals().config });
+  return { db: (source as import('../audience/store.js').SubscriberStore).dialect.db, since: new Date(Date.now() - config.signup.tokenDays * 24 * 60 * 60_000) };
+}
+
+async function pendingReaders(source: import('../audience/store.js').SubscriberSource, command: Command, tag: string | undefined) {
+  const scope = await pendingScope(source, command, tag);
+  if (!scope) return [];
+  const { listPending } = await import('../signup/pending.js');
+  return (await listPending(scope.db, scope.since)).map((reader) => ({ email: reader.email, status: 'pending', name: reader.name, tags: [] as string[], consentSource: reader.source, requestedAt: reader.requestedAt }));
+}
+
+async function pendingCount(source: import('../audience/store.js').SubscriberSource, command: Command, tag: string | undefined): Promise<number> {
+  const scope = await pendingScope(source, command, tag);
+  if (!scope) return 0;
+  const { countPending } = await import('../signup/pending.js');
+  return countPending(scope.db, scope.since);
+}
+
+type Listed = { email: string; status: string; name: string | null; tags: string[] };
 
 interface JsonOutput {
   on: boolean;
@@ -273,7 +317,7 @@ async function reportRejections(file: string, rejections: Rejections): Promise<v
 }
 
 /** One JSON document, written as it is made: `fields` first, then the array under `key`, an item a line. */
-async function* jsonArrayLines(key: string, items: AsyncIterable<unknown>, fields: Record<string, unknown> = {}): AsyncGenerator<string> {
+async function* jsonArrayLines(key: string, items: AsyncIterable<unknown> | Iterable<unknown>, fields: Record<string, unknown> = {}): AsyncGenerator<string> {
   let first = true;
   const before = Object.entries(fields).map(([name, value]) => `\n  ${JSON.stringify(name)}: ${JSON.stringify(value)},`);
   yield `{${before.join('')}\n  ${JSON.stringify(key)}: [`;
@@ -284,7 +328,7 @@ async function* jsonArrayLines(key: string, items: AsyncIterable<unknown>, field
   yield first ? ']\n}\n' : '\n  ]\n}\n';
 }
 
-async function* textLines(subscribers: AsyncIterable<{ email: string; status: string; name: string | null; tags: string[] }>): AsyncGenerator<string> {
+async function* textLines(subscribers: AsyncIterable<Listed> | Iterable<Listed>): AsyncGenerator<string> {
   for await (const subscriber of subscribers) {
     yield `${[subscriber.email, subscriber.status, subscriber.name ?? '', subscriber.tags.join(',')].map(visible).join('\t')}\n`;
   }

@@ -53,8 +53,7 @@ export function templateContext(meta: IssueMeta, preheader: string, outline: Out
       address: config.address,
       language: config.language,
       logo: config.brand.logo,
-      // Readers sign up on digest serve's own page when it offers one and no other is configured.
-      subscribeUrl: config.subscribeUrl ?? (config.signup.enabled && base ? new URL('subscribe', base).href : config.baseUrl),
+      subscribeUrl: config.subscribeUrl ?? config.baseUrl,
     },
     brand: config.brand,
     labels: config.labels,

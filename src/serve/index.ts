@@ -9,7 +9,8 @@ import { handleUnsubscribe } from './unsubscribe.js';
 import { UnsubscribeBatcher } from './batch.js';
 import { generalPage, plainPage } from './pages.js';
 import { send, sendHtml, type Reply } from './reply.js';
-import { signupRoutes, type SignupService } from './signup.js';
+import { signupRoutes } from './signup.js';
+import type { SignupService } from '../signup/service.js';
 
 export type LogEntry = Record<string, unknown>;
 
@@ -94,7 +95,13 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   server.requestTimeout = 15_000;
 
   const signup = options.signup
-    ? signupRoutes(config, options.signup, { subscribe: `${paths.archive}/subscribe`, confirm: `${paths.archive}/confirm`, confirmUrl: `${(config.baseUrl ?? '').replace(/\/+$/, '')}/confirm` }, log)
+    ? signupRoutes(
+        config,
+        options.signup,
+        { subscribe: `${paths.archive}/subscribe`, confirm: `${paths.archive}/confirm`, confirmUrl: `${(config.baseUrl ?? '').replace(/\/+$/, '')}/confirm` },
+        log,
+        async () => (await site.plan()).editions,
+      )
     : undefined;
   const batcher = new UnsubscribeBatcher(options.store);
   const reply: Reply = { config, store: options.store, key: options.key, log, unsubscribe: (email, how) => batcher.unsubscribe(email, how) };

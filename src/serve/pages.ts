@@ -37,6 +37,11 @@ export function page(config: ResolvedConfig, title: string, body: string): strin
     .consent { font-size: 0.9rem; margin: 16px 0; }
     .problem { color: #991b1b; font-weight: bold; }
     .trap { position: absolute; left: -10000px; width: 1px; height: 1px; overflow: hidden; }
+    .latest h2 { font-family: ${brand.headingFont}; font-size: 1.1rem; margin: 32px 0 8px; }
+    .latest ul { padding-left: 1.2em; margin: 0; }
+    .latest li { margin: 4px 0; }
+    .latest time { color: #4b5563; font-size: 0.875rem; white-space: nowrap; }
+    a { color: ${brand.color}; }
   </style>
 </head>
 <body>

@@ -2,16 +2,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ResolvedConfig } from '../config.js';
 import { isUserError } from '../errors.js';
 import type { SignupLedger } from '../signup/ledger.js';
+import type { SignupService } from '../signup/service.js';
+import type { BuiltEdition } from '../archive/editions.js';
 import { BodyError, formFields, readBody } from './body.js';
 import { confirmSignupPage, HONEYPOT, signupDonePage, signupLinkPage, subscribePage } from './signup-pages.js';
 import { send, sendHtml } from './reply.js';
 import type { LogEntry } from './index.js';
 
-/** What the sign-up routes need: the ledger, and a way to mail a confirmation. */
-export interface SignupService {
-  ledger: SignupLedger;
-  mailer: { send(email: string, name: string | null, confirmUrl: string): Promise<void> };
-}
 
 /** A sign-up form is a few fields: anything larger is not one of ours. */
 const MAX_SIGNUP_BYTES = 4 * 1024;
@@ -22,7 +19,14 @@ const MAX_SIGNUP_BYTES = 4 * 1024;
  * only a request the ledger takes sends anything, and that only a confirmation. The GET of a
  * confirmation link changes nothing: mail scanners open links; only the button's POST confirms.
  */
-export function signupRoutes(config: ResolvedConfig, service: SignupService, paths: { subscribe: string; confirm: string; confirmUrl: string }, log: (entry: LogEntry) => void) {
+export function signupRoutes(
+  config: ResolvedConfig,
+  service: SignupService,
+  paths: { subscribe: string; confirm: string; confirmUrl: string },
+  log: (entry: LogEntry) => void,
+  /** The archive's newest issues, shown on the subscribe page. */
+  latest: () => Promise<BuiltEdition[]> = async () => [],
+) {
   const limiter = new PerMinute(config.signup.perIpPerMinute);
   const allowed = new Set(config.signup.allowedOrigins.map((origin) => new URL(origin).origin));
 
@@ -37,7 +41,7 @@ export function signupRoutes(config: ResolvedConfig, service: SignupService, pat
   }
 
   async function subscribe(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    if (request.method === 'GET' || request.method === 'HEAD') return sendHtml(response, request, 200, subscribePage(config, paths.subscribe), { 'cache-control': 'no-store' });
+    if (request.method === 'GET' || request.method === 'HEAD') return sendHtml(response, request, 200, subscribePage(config, paths.subscribe, await recent()), { 'cache-control': 'no-store' });
     if (request.method === 'OPTIONS') {
       const headers = cors(request);
       if (!headers['access-control-allow-origin']) return send(response, request, 403, 'text/plain; charset=utf-8', 'This origin may not post here.\n', headers);
@@ -49,7 +53,7 @@ export function signupRoutes(config: ResolvedConfig, service: SignupService, pat
     const answer = (status: number, message: string, extra: Record<string, string> = {}) =>
       json
         ? send(response, request, status, 'application/json', `${JSON.stringify(status < 300 ? { status: 'ok', message } : { error: message })}\n`, { 'cache-control': 'no-store', ...cors(request), ...extra })
-        : sendHtml(response, request, status, status < 300 ? signupDonePage(config) : subscribePage(config, paths.subscribe, message), extra);
+        : sendHtml(response, request, status, status < 300 ? signupDonePage(config) : subscribePage(config, paths.subscribe, [], message), extra);
 
     // Scripts may post JSON only from the origins the config lists; a form may come from any page.
     if (json && request.headers.origin && !allowed.has(request.headers.origin)) return answer(403, 'This origin may not post here.');
@@ -113,7 +117,22 @@ export function signupRoutes(config: ResolvedConfig, service: SignupService, pat
     }
     const outcome = await service.ledger.confirm(token);
     log({ time: new Date().toISOString(), level: 'info', msg: 'signup', outcome: outcome.kind === 'confirmed' ? 'confirmed' : outcome.kind });
+    if (outcome.kind === 'confirmed') {
+      // The welcome issue, when one is configured; the thank-you page does not wait for it.
+      service.mailer.welcome(outcome.email, outcome.name).catch((error: unknown) =>
+        log({ time: new Date().toISOString(), level: 'error', msg: 'welcome not sent', error: (error as Error).message }),
+      );
+    }
     return linkPage(request, response, outcome.kind === 'confirmed' ? 'done' : outcome.kind);
+  }
+
+  /** The archive's three newest issues; a site that cannot be read shows none rather than failing the form. */
+  async function recent(): Promise<BuiltEdition[]> {
+    try {
+      return (await latest()).slice(0, 3);
+    } catch {
+      return [];
+    }
   }
 
   function linkPage(request: IncomingMessage, response: ServerResponse, kind: 'done' | 'already' | 'expired' | 'invalid') {

@@ -3,6 +3,7 @@ import { emailKey } from '../audience/key.js';
 import type { SubscriberStore } from '../audience/store.js';
 import { UserError } from '../errors.js';
 import { seal, sealKey, unseal, type SealKey } from '../seal.js';
+import { countPending } from './pending.js';
 
 /** What a reader asked for: an address, a name, and the consent they were shown. */
 export interface SignupRequest {
@@ -22,7 +23,7 @@ export interface SignupRequest {
 export type RequestOutcome = { kind: 'mail'; email: string; token: string } | { kind: 'quiet'; why: 'subscribed' | 'recently-mailed' };
 
 export type ConfirmOutcome =
-  | { kind: 'confirmed'; email: string }
+  | { kind: 'confirmed'; email: string; name: string | null }
   /** Confirmed before: nothing changes (a replay, a second click, a reader who left since). */
   | { kind: 'already' }
   | { kind: 'expired' }
@@ -113,7 +114,7 @@ export class SignupLedger {
   async inspect(token: string, now = new Date()): Promise<ConfirmOutcome> {
     const found = await this.find(token, now);
     if (!found.row) return { kind: found.kind! };
-    return found.row.confirmed_at ? { kind: 'already' } : { kind: 'confirmed', email: found.row.email };
+    return found.row.confirmed_at ? { kind: 'already' } : { kind: 'confirmed', email: found.row.email, name: found.row.name };
   }
 
   /** Puts the address on the list if the token names a request still open and not expired. */
@@ -130,19 +131,21 @@ export class SignupLedger {
       source: row.source,
       now: at,
     });
-    await this.db.updateTable('signups').set({ confirmed_at: at }).where('email_key', '=', key).where('requested_at', '=', claim.r).where('confirmed_at', 'is', null).execute();
-    return { kind: 'confirmed', email: row.email };
+    const marked = await this.db
+      .updateTable('signups')
+      .set({ confirmed_at: at })
+      .where('email_key', '=', key)
+      .where('requested_at', '=', claim.r)
+      .where('confirmed_at', 'is', null)
+      .executeTakeFirst();
+    // Two presses at once both subscribe (the same change twice); only one is the confirmation.
+    if (Number(marked.numUpdatedRows) === 0) return { kind: 'already' };
+    return { kind: 'confirmed', email: row.email, name: row.name };
   }
 
-  /** Addresses that asked and have not confirmed, within the token's life. */
+  /** Addresses that asked and have not confirmed, within the token's life (see pending.ts). */
   async pending(now = new Date()): Promise<number> {
-    const row = await this.db
-      .selectFrom('signups')
-      .select((eb) => eb.fn.count<number>('email_key').distinct().as('n'))
-      .where('confirmed_at', 'is', null)
-      .where('requested_at', '>', new Date(now.getTime() - this.ttlMs).toISOString())
-      .executeTakeFirstOrThrow();
-    return Number(row.n);
+    return countPending(this.db, new Date(now.getTime() - this.ttlMs));
   }
 
   /** Forgets requests never confirmed within the token's life: their addresses are kept no longer. */

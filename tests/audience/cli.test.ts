@@ -64,7 +64,7 @@ onEachDatabase((target) => {
       expect(run.code).toBe(1);
       expect(json(run)).toMatchObject({ imported: 0, rejected: { length: 4 } });
       expect(run.stderr).toMatch(/4 rows rejected, so nothing was imported \(--strict\)/);
-      expect(json(await digest(['count', '--db', db, '--json']))).toEqual({ total: 0, subscribed: 0, unsubscribed: 0, bounced: 0, complained: 0 });
+      expect(json(await digest(['count', '--db', db, '--json']))).toEqual({ total: 0, subscribed: 0, unsubscribed: 0, bounced: 0, complained: 0, pending: 0 });
     });
 
     test.each(['no_email_column.csv', 'empty.csv', 'binary.csv', 'missing.csv'])('import of %s: exit 1, one line on stderr, no stack trace', async (name) => {
@@ -97,7 +97,7 @@ onEachDatabase((target) => {
       await digest(['add', 'bob@example.com', '--db', db]);
       const listed = json(await digest(['list', '--db', db, '--json', '--status', 'subscribed']));
       expect(listed.subscribers.map((s: { email: string }) => s.email)).toEqual(['bob@example.com']);
-      expect(json(await digest(['count', '--db', db, '--json']))).toEqual({ total: 2, subscribed: 1, unsubscribed: 1, bounced: 0, complained: 0 });
+      expect(json(await digest(['count', '--db', db, '--json']))).toEqual({ total: 2, subscribed: 1, unsubscribed: 1, bounced: 0, complained: 0, pending: 0 });
       expect(json(await digest(['count', '--tag', 'vip', '--db', db, '--json']))).toMatchObject({ total: 1 });
       expect(json(await digest(['remove', 'ANN@example.com', '--db', db, '--json']))).toEqual({ erased: true, suppressed: true });
       const back = await digest(['add', 'ann@example.com', '--db', db]);
@@ -157,7 +157,7 @@ onEachDatabase((target) => {
       expect(json(await digest(['import', out, '--db', copy, '--json']))).toEqual({ imported: 3, updated: 0, unchanged: 0, rejected: [] });
       const again = await digest(['export', '--db', copy]);
       expect(again.stdout).toBe(await readFile(out, 'utf8'));
-      expect(json(await digest(['count', '--db', out, '--json']))).toEqual({ total: 3, subscribed: 2, unsubscribed: 1, bounced: 0, complained: 0 });
+      expect(json(await digest(['count', '--db', out, '--json']))).toEqual({ total: 3, subscribed: 2, unsubscribed: 1, bounced: 0, complained: 0, pending: 0 });
       const readOnly = await digest(['add', 'x@example.com', '--db', out]);
       expect(readOnly.code).toBe(1);
       expect(readOnly.stderr).toMatch(/CSV list, which can be read but not changed/);

@@ -7,8 +7,7 @@ import type { SubscriberStore } from '../../src/audience/store.js';
 import { loadConfig, type ResolvedConfig } from '../../src/config.js';
 import { sealUnsubscribe, unsubscribeKey, type UnsubscribeKey } from '../../src/delivery/unsubscribe.js';
 import { startServer, type LogEntry, type RunningServer } from '../../src/serve/index.js';
-import { ConfirmationMailer } from '../../src/signup/confirmation.js';
-import { SignupLedger, signupKey } from '../../src/signup/ledger.js';
+import { startSignup } from '../../src/signup/service.js';
 import { tempDir } from '../audience/databases.js';
 
 export const SECRET = 'test secret: at least thirty-two characters long';
@@ -60,14 +59,13 @@ export async function serve(
     : real;
   const key = unsubscribeKey(SECRET);
   const logs: LogEntry[] = [];
-  const mailer = options.signupVia ? new ConfirmationMailer(config, { via: [options.signupVia] }, SECRET) : undefined;
-  const signup = mailer ? { ledger: new SignupLedger(store, signupKey(SECRET), { ttlMs: config.signup.tokenDays * 86_400_000, tags: config.signup.tags }), mailer } : undefined;
+  const signup = options.signupVia ? await startSignup(config, store, { secret: SECRET, delivery: { via: [options.signupVia] }, log: (entry) => logs.push(entry) }) : undefined;
   const server = await startServer({ config, store, key, host: '127.0.0.1', port: 0, log: (entry) => logs.push(entry), siteTtlMs: 0, signup });
   let stopped: Promise<void> | undefined;
   const stop = () =>
     (stopped ??= (async () => {
       await server.close(1000);
-      await mailer?.close();
+      await signup?.close();
       await real.close();
     })());
   running.push(stop);

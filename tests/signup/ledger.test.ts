@@ -22,11 +22,21 @@ onEachDatabase((target) => {
 
       const token = (asked as { token: string }).token;
       expect(token).not.toContain('Wren');
-      expect(await ledger.confirm(token, at('2026-11-30T10:05:00Z'))).toEqual({ kind: 'confirmed', email: 'Wren@Example.org' });
+      expect(await ledger.confirm(token, at('2026-11-30T10:05:00Z'))).toEqual({ kind: 'confirmed', email: 'Wren@Example.org', name: 'Wren Castellano' });
       expect(await store.get('wren@example.org')).toMatchObject({ status: 'subscribed', name: 'Wren Castellano', consentSource: 'form', consentAt: '2026-11-30T10:05:00.000Z' });
       expect(await ledger.pending(at('2026-11-30T10:06:00Z'))).toBe(0);
       const [record] = await store.dialect.db.selectFrom('signups').selectAll().execute();
       expect(record).toMatchObject({ requested_at: '2026-11-30T10:00:00.000Z', confirmed_at: '2026-11-30T10:05:00.000Z', source: 'form', consent_version: '2026-11', ip: null });
+    });
+
+    it('counts two presses of the button at once as one confirmation (one welcome, not two)', async () => {
+      const store = await open();
+      const ledger = new SignupLedger(store, key);
+      const { token } = (await ledger.request({ email: 'twice@example.org', source: 'form' }, at('2026-11-30T10:00:00Z'))) as { token: string };
+      const outcomes = await Promise.all([1, 2, 3].map(() => ledger.confirm(token, at('2026-11-30T10:05:00Z'))));
+      expect(outcomes.filter((outcome) => outcome.kind === 'confirmed')).toHaveLength(1);
+      expect(outcomes.filter((outcome) => outcome.kind === 'already')).toHaveLength(2);
+      expect((await store.get('twice@example.org'))?.status).toBe('subscribed');
     });
 
     it('answers a subscribed address and a repeat within ten minutes without mailing anything', async () => {
