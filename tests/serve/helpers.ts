@@ -1,6 +1,6 @@
 /** A real `digest serve` in this process, on 127.0.0.1 and a free port, over a real database. */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach } from 'vitest';
 import { openStore } from '../../src/audience/open.js';
 import type { SubscriberStore } from '../../src/audience/store.js';
@@ -26,6 +26,8 @@ export interface Served {
   subscribe(...emails: string[]): Promise<void>;
   /** Stops the server (and the sign-up's SMTP connections) now rather than after the test. */
   stop(): Promise<void>;
+  /** The sign-up service, when `signupVia` turned it on. */
+  signup?: import('../../src/signup/service.js').RunningSignup;
 }
 
 const running: Array<() => Promise<void>> = [];
@@ -41,10 +43,22 @@ baseUrl: https://gazette.example/news
 /** A project folder with a config and (optionally) built editions, a database, and the server on it. */
 export async function serve(
   databaseUrl: string,
-  options: { config?: string; editions?: FakeEdition[]; failingStore?: boolean; /** Sign-up on, its confirmations sent through this route. */ signupVia?: string } = {},
+  options: {
+    config?: string;
+    editions?: FakeEdition[];
+    failingStore?: boolean;
+    /** Sign-up on, its confirmations sent through this route. */
+    signupVia?: string;
+    /** Files in the project folder beside the config (a welcome issue, say). */
+    files?: Record<string, string>;
+  } = {},
 ): Promise<Served> {
   const root = await tempDir();
   writeFileSync(join(root, 'digest.config.yaml'), options.config ?? CONFIG);
+  for (const [name, text] of Object.entries(options.files ?? {})) {
+    mkdirSync(dirname(join(root, name)), { recursive: true });
+    writeFileSync(join(root, name), text);
+  }
   for (const edition of options.editions ?? []) writeEdition(join(root, 'build'), edition);
   const config = await loadConfig({ cwd: root });
   const real = await openStore(databaseUrl, { create: true });
@@ -73,6 +87,7 @@ export async function serve(
   return {
     url: server.url,
     stop,
+    signup,
     server,
     store,
     config,

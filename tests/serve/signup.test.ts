@@ -93,6 +93,54 @@ onEachDatabase((target) => {
         await sink.close();
       }
     });
+
+    test('an address that unsubscribed, bounced or was erased rejoins only by its own confirmation, with fresh consent', async () => {
+      const sink = await startSink();
+      try {
+        const s = await serve(await target.fresh(), { config: signupConfig(), signupVia: sink.url });
+        await s.store.unsubscribe('left@example.org', 'one-click');
+        await s.store.upsert([{ email: 'dead@example.org', international: false, status: 'bounced' }], { source: 'test' });
+        await s.subscribe('gone@example.org');
+        await s.store.remove('gone@example.org');
+        for (const email of ['left@example.org', 'dead@example.org', 'gone@example.org']) {
+          expect((await fetch(`${s.url}/news/subscribe`, form({ email }))).status).toBe(200);
+          const link = (await confirmationLink(sink, email)).replace('https://gazette.example', s.url);
+          // Asking is not joining.
+          expect((await s.store.suppressed([email])).has(email)).toBe(true);
+          const token = new URL(link).searchParams.get('token')!;
+          expect((await fetch(link, form({ token }))).status).toBe(200);
+          const back = await s.store.get(email);
+          expect(back).toMatchObject({ status: 'subscribed', consentSource: 'form', withdrawnAt: null, tags: ['weekly'] });
+          expect(Date.now() - Date.parse(back!.consentAt!)).toBeLessThan(60_000);
+        }
+        expect(await s.store.isErased('gone@example.org')).toBe(false);
+        await s.stop();
+      } finally {
+        await sink.close();
+      }
+    });
+
+    test('the welcome issue named in the config goes to a reader once, when they confirm', async () => {
+      const sink = await startSink();
+      try {
+        const welcome = '---\ntitle: Welcome aboard\ndate: 2026-11-01\nsubject: Welcome to the Test Gazette\n---\nHello {{default subscriber.name "there"}}: here is what to expect each Friday.\n';
+        const s = await serve(await target.fresh(), { config: signupConfig('  welcome: welcome.md\n'), signupVia: sink.url, files: { 'welcome.md': welcome } });
+        await fetch(`${s.url}/news/subscribe`, form({ email: 'wren@example.org', name: 'Wren' }));
+        const link = (await confirmationLink(sink, 'wren@example.org')).replace('https://gazette.example', s.url);
+        const token = new URL(link).searchParams.get('token')!;
+        await Promise.all([fetch(link, form({ token })), fetch(link, form({ token }))]);
+        await expect.poll(() => sink.received.filter((message) => message.parsed.subject === 'Welcome to the Test Gazette').length, { timeout: 15_000 }).toBe(1);
+        await new Promise((settle) => setTimeout(settle, 300));
+        const welcomes = sink.received.filter((message) => message.parsed.subject === 'Welcome to the Test Gazette');
+        expect(welcomes.map((message) => message.recipient)).toEqual(['wren@example.org']);
+        expect(welcomes[0]!.parsed.text).toContain('Hello Wren');
+        // An issue like any other: the reader's own unsubscribe link and header.
+        expect(String(welcomes[0]!.raw)).toMatch(/^List-Unsubscribe-Post: List-Unsubscribe=One-Click\r$/m);
+        await s.stop();
+      } finally {
+        await sink.close();
+      }
+    });
   });
 });
 
@@ -163,6 +211,17 @@ describe('sign-up refuses abuse and bad input', () => {
       expect(posted.status).toBe(400);
     }
     expect((await s.store.count()).total).toBe(0);
+  });
+
+  test('an expired link says so with 410 and changes nothing', async () => {
+    const s = await serve(await database(), { config: signupConfig('  tokenDays: 0.00001\n'), signupVia: 'outbox:outbox' });
+    const { token } = (await s.signup!.ledger.request({ email: 'late@example.org', source: 'form' })) as { token: string };
+    await new Promise((settle) => setTimeout(settle, 1200));
+    const shown = await fetch(`${s.url}/news/confirm?token=${encodeURIComponent(token)}`);
+    expect(shown.status).toBe(410);
+    expect(await shown.text()).toContain('This link has expired');
+    expect((await fetch(`${s.url}/news/confirm`, form({ token }))).status).toBe(410);
+    expect(await s.store.get('late@example.org')).toBeUndefined();
   });
 
   test('is not served unless the config turns it on', async () => {
