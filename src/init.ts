@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { cp, mkdir } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import { CONFIG_FILE } from './config.js';
+import { CONFIG_FILE, loadConfig, type ResolvedConfig } from './config.js';
+import { signupForm } from './signup/form.js';
 import { UserError } from './errors.js';
 import { writeFileAtomic } from './fs.js';
 import { builtinTemplates } from './render/template.js';
@@ -35,6 +36,10 @@ export async function initProject(folder: string, options: InitOptions): Promise
   await write(config, configText(options));
   const starter = join(root, 'issues', `${options.today}-first-issue.md`);
   if (!existsSync(starter) || options.force) await write(starter, starterIssue(options));
+  // The sign-up form to paste into the publisher's own site, from the config just written.
+  const writtenConfig = await loadConfig({ path: config });
+  const snippet = join(root, 'subscribe-form.html');
+  if (!existsSync(snippet) || options.force) await write(snippet, formSnippet(writtenConfig));
   const ignore = join(root, '.gitignore');
   if (!existsSync(ignore)) await write(ignore, 'node_modules/\nbuild/\noutbox/\n*.db\n*.db-wal\n*.db-shm\n');
   if (options.copyTemplate) {
@@ -58,7 +63,16 @@ address: ${q(o.address)}
 language: ${q(o.language)}
 # Where the web versions of issues are published; "view in browser" links point here.
 baseUrl: ${q(o.baseUrl)}
-# subscribeUrl: "https://…"   (the subscribe box's button; default: baseUrl)
+# subscribeUrl: "https://…"   (the subscribe box's button; default: baseUrl, or <baseUrl>/subscribe with signup on)
+# Readers sign themselves up at <baseUrl>/subscribe, served by digest serve, and confirm by email
+# (double opt-in). subscribe-form.html holds the same form to paste into your own site.
+# signup:
+#   enabled: true
+#   consent: "Send me this newsletter by email. I can unsubscribe at any time."
+#   consentVersion: "1"       (recorded with each sign-up; change it when the text changes)
+#   tags: [weekly]            (given to every confirmed reader)
+#   welcome: issues/welcome.md  (an issue sent to each reader once they confirm)
+#   allowedOrigins: ["https://example.org"]  (pages that may post JSON; forms may post from anywhere)
 brand:
   color: "#1d4ed8"
   accent: "#b45309"
@@ -95,5 +109,16 @@ A highlighted box, for appeals and announcements.
 ## The second story
 
 Run \`digest check\` to lint this issue and \`digest build\` to turn it into email.
+`;
+}
+
+/** A page fragment to paste where readers should sign up; it posts to digest serve's /subscribe. */
+function formSnippet(config: ResolvedConfig): string {
+  const action = `${(config.baseUrl ?? 'https://example.org/newsletter').replace(/\/+$/, '')}/subscribe`;
+  return `<!-- The ${config.name.replace(/--/g, '-')} sign-up form, written by digest init. Paste it into any page.
+     It posts to digest serve (signup.enabled: true in digest.config.yaml), which mails a link to
+     confirm: nobody is subscribed until they press its button. The hidden "website" field catches
+     bots; keep it. Style it with the .digest-signup class. -->
+${signupForm({ action, consent: config.signup.consent, button: config.labels.subscribeButton }, '')}
 `;
 }

@@ -2,10 +2,8 @@ import type { ResolvedConfig } from '../config.js';
 import { escapeHtml as h } from '../escape.js';
 import type { BuiltEdition } from '../archive/editions.js';
 import { issuePath, longDate } from '../archive/pages.js';
+import { signupForm } from '../signup/form.js';
 import { maskAddress, page } from './pages.js';
-
-/** The field people cannot see and bots fill in. */
-export const HONEYPOT = 'website';
 
 /**
  * The sign-up form: works without JavaScript, labelled fields, the consent text beside the button,
@@ -24,15 +22,12 @@ ${latest.map((edition) => `        <li><a href="${h(issuePath(edition.slug))}">$
   return page(
     config,
     `Subscribe to ${config.name}`,
-    `${config.tagline ? `    <p>${h(config.tagline)}</p>\n` : ''}${problem ? `    <p class="problem" role="alert">${h(problem)}</p>\n` : ''}    <form method="post" action="${h(action)}">
-      <label for="email">Email address</label>
-      <input id="email" name="email" type="email" autocomplete="email" required${problem ? ' aria-invalid="true"' : ''}>
-      <label for="name">Name <span>(optional)</span></label>
-      <input id="name" name="name" type="text" autocomplete="name">
-      <div class="trap" aria-hidden="true"><label for="${HONEYPOT}">Leave this empty</label><input id="${HONEYPOT}" name="${HONEYPOT}" type="text" tabindex="-1" autocomplete="off"></div>
-      <p class="consent">${h(config.signup.consent)}</p>
-      <button type="submit">${h(config.labels.subscribeButton)}</button>
-    </form>${issues}`,
+    `${config.tagline ? `    <p>${h(config.tagline)}</p>\n` : ''}${problem ? `    <p class="problem" role="alert">${h(problem)}</p>\n` : ''}${signupForm({
+      action,
+      consent: config.signup.consent,
+      button: config.labels.subscribeButton,
+      invalid: Boolean(problem),
+    })}${issues}`,
   );
 }
 

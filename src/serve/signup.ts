@@ -5,7 +5,8 @@ import type { SignupLedger } from '../signup/ledger.js';
 import type { SignupService } from '../signup/service.js';
 import type { BuiltEdition } from '../archive/editions.js';
 import { BodyError, formFields, readBody } from './body.js';
-import { confirmSignupPage, HONEYPOT, signupDonePage, signupLinkPage, subscribePage } from './signup-pages.js';
+import { HONEYPOT } from '../signup/form.js';
+import { confirmSignupPage, signupDonePage, signupLinkPage, subscribePage } from './signup-pages.js';
 import { send, sendHtml } from './reply.js';
 import type { LogEntry } from './index.js';
 

@@ -4,9 +4,13 @@
  * nothing), the button; then the next `digest send` (the compiled CLI) reaches the new reader
  * exactly once, and a rerun sends nothing more. On SQLite and PostgreSQL.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { onEachDatabase } from '../audience/databases.js';
+import { onEachDatabase, tempDir } from '../audience/databases.js';
 import { browserAvailable, launchChromium } from '../browser.js';
 import { fixture, runCli, tempProject } from '../helpers.js';
 import { sinkForSuite } from '../smtp-sink.js';
@@ -97,5 +101,40 @@ onEachDatabase((target) => {
       expect(issues.map((message) => message.recipient).sort()).toEqual(['bo@example.org', 'wren@example.org']);
       expect(String(issues.find((message) => message.recipient === 'wren@example.org')!.parsed.text)).toContain('Wren');
     });
+  });
+});
+
+describe.skipIf(!available)('the form snippet digest init writes, pasted into another site', () => {
+  const sink = sinkForSuite();
+
+  test('posts from that page to digest serve, which mails the confirmation', async () => {
+    const root = tempProject({}, null);
+    expect((await runCli(['init', '--yes', '--base-url', 'https://gazette.example/news', '--name', 'The Test Gazette'], { cwd: root })).code).toBe(0);
+    const snippet = readFileSync(join(root, 'subscribe-form.html'), 'utf8');
+    expect(snippet).toContain('action="https://gazette.example/news/subscribe"');
+
+    const s = await serve(`sqlite:${join(await tempDir(), 'digest.db')}`, { config, signupVia: sink().url });
+    // The publisher's own page, on another origin, with the action pointing at this test's server.
+    const site = createServer((_, response) => {
+      response.setHeader('content-type', 'text/html; charset=utf-8');
+      response.end(`<!doctype html><html lang="en"><head><title>Our site</title></head><body><main><h1>Our site</h1>${snippet.replace('https://gazette.example', s.url)}</main></body></html>`);
+    });
+    await new Promise<void>((listening) => site.listen(0, '127.0.0.1', listening));
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await page.goto(`http://127.0.0.1:${(site.address() as AddressInfo).port}/`);
+      await page.getByLabel('Email address').fill('finch@example.org');
+      const [answer] = await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: 'Subscribe' }).click()]);
+      expect(answer!.status()).toBe(200);
+      expect(await page.textContent('h1')).toBe('Check your inbox');
+      await expect.poll(() => sink().received.filter((message) => message.recipient === 'finch@example.org').length, { timeout: 15_000 }).toBe(1);
+      // The embedding page is recorded as where the consent was given.
+      const [request] = await s.store.dialect.db.selectFrom('signups').selectAll().execute();
+      expect(request!.source).toMatch(/^form: http:\/\/127\.0\.0\.1:\d+$/);
+    } finally {
+      await browser.close();
+      site.close();
+    }
   });
 });
