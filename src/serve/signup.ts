@@ -137,7 +137,8 @@ export function signupRoutes(
   }
 
   function linkPage(request: IncomingMessage, response: ServerResponse, kind: 'done' | 'already' | 'expired' | 'invalid') {
-    const status = kind === 'done' || kind === 'already' ? 200 : kind === 'expired' ? 410 : 400;
+    // A used link (a replay, a second press) is refused like any other that cannot act, yet said kindly.
+    const status = kind === 'done' ? 200 : kind === 'already' ? 409 : kind === 'expired' ? 410 : 400;
     sendHtml(response, request, status, signupLinkPage(config, kind));
   }
 

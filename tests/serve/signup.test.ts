@@ -63,7 +63,12 @@ onEachDatabase((target) => {
         expect(await confirmed.text()).toContain('You are subscribed');
         expect(await s.store.get('wren@example.org')).toMatchObject({ status: 'subscribed', name: 'Wren Castellano', tags: ['weekly'], consentSource: 'form' });
         const again = await fetch(local, form({ token }));
+        expect(again.status).toBe(409);
         expect(await again.text()).toContain('Already confirmed');
+        // The link opened again after use shows no button.
+        const reopened = await fetch(local);
+        expect(reopened.status).toBe(409);
+        expect(await reopened.text()).not.toContain('<button');
         await s.stop();
       } finally {
         await sink.close();
@@ -222,6 +227,27 @@ describe('sign-up refuses abuse and bad input', () => {
     expect(await shown.text()).toContain('This link has expired');
     expect((await fetch(`${s.url}/news/confirm`, form({ token }))).status).toBe(410);
     expect(await s.store.get('late@example.org')).toBeUndefined();
+  });
+
+  test('X-Forwarded-For is believed only with trustProxy, and the address kept only with storeIp', async () => {
+    const flood = async (url: string, count: number, forwardedFor: (i: number) => string, who = 'x') => {
+      const statuses = [];
+      for (let i = 0; i < count; i++) {
+        const response = await fetch(`${url}/news/subscribe`, { ...form({ email: `${who}${i}@example.org` }), headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': forwardedFor(i) } });
+        statuses.push(response.status);
+      }
+      return statuses;
+    };
+    // Untrusted: a client cannot dodge the limit by making up a new address each time.
+    const direct = await serve(await database(), { config: signupConfig('  perIpPerMinute: 2\n'), signupVia: 'outbox:outbox' });
+    expect(await flood(direct.url, 3, (i) => `198.51.100.${i}`)).toEqual([200, 200, 429]);
+    expect((await direct.store.dialect.db.selectFrom('signups').select('ip').execute()).map((row) => row.ip)).toEqual([null, null]);
+    // Behind a trusted proxy each reader has their own limit, and with storeIp their address is kept.
+    const proxied = await serve(await database(), { config: signupConfig('  perIpPerMinute: 2\n  trustProxy: true\n  storeIp: true\n'), signupVia: 'outbox:outbox' });
+    expect(await flood(proxied.url, 3, (i) => `198.51.100.${i}, 10.0.0.1`)).toEqual([200, 200, 200]);
+    expect(await flood(proxied.url, 3, () => '203.0.113.9', 'y')).toEqual([200, 200, 429]);
+    const ips = (await proxied.store.dialect.db.selectFrom('signups').select('ip').orderBy('requested_at').execute()).map((row) => row.ip);
+    expect(ips).toEqual(['198.51.100.0', '198.51.100.1', '198.51.100.2', '203.0.113.9', '203.0.113.9']);
   });
 
   test('is not served unless the config turns it on', async () => {
