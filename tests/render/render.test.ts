@@ -156,3 +156,31 @@ describe('templates', () => {
     expect(error.message).toContain('template syntax error');
   });
 });
+
+describe('the subscribe box and the sign-up confirmation', () => {
+  it('points the subscribe box at digest serve’s own page when sign-up is on and no subscribeUrl is set', async () => {
+    const config = 'name: The Test Gazette\nbaseUrl: https://gazette.example/news\naddress: "1 Press Lane"\n';
+    const issue = parseIssue('---\ntitle: A week\ndate: 2026-11-27\n---\nHello.\n', 'week.md');
+    const off = await renderIssue(issue, await configFor(tempProject({}, config)));
+    expect(off.html).not.toContain('https://gazette.example/news/subscribe');
+    const on = await renderIssue(issue, await configFor(tempProject({}, `${config}signup:\n  enabled: true\n`)));
+    expect(on.html).toContain('href="https://gazette.example/news/subscribe"');
+    const chosen = await renderIssue(issue, await configFor(tempProject({}, `${config}subscribeUrl: https://gazette.example/join\nsignup:\n  enabled: true\n`)));
+    expect(chosen.html).toContain('href="https://gazette.example/join"');
+  });
+
+  it('renders a transactional message with no date, web version, subscribe box or unsubscribe line, and says why it came', async () => {
+    const config = await configFor(tempProject({}, 'name: The Test Gazette\nbaseUrl: https://gazette.example/news\naddress: "1 Press Lane"\nsignup:\n  enabled: true\n'));
+    const issue = parseIssue('---\ntitle: Please confirm\ndate: 2026-11-27\n---\nPress the button.\n', 'confirm.md');
+    const issueLike = await renderIssue(issue, config);
+    const message = await renderIssue(issue, config, undefined, { transactional: true });
+    expect(issueLike.html).toContain('{{unsubscribe_url}}');
+    expect(issueLike.html).toContain('November 27, 2026');
+    expect(message.html).not.toContain('{{unsubscribe_url}}');
+    expect(message.html).not.toContain('November 27, 2026');
+    expect(message.html).not.toContain('https://gazette.example/news/issues/');
+    expect(message.html).not.toContain('https://gazette.example/news/subscribe');
+    expect(message.html).toContain('entered in the sign-up form of The Test Gazette');
+    expect(message.diagnostics.filter((diagnostic) => diagnostic.severity === 'error')).toEqual([]);
+  });
+});
