@@ -121,6 +121,14 @@ const configSchema = z
     unsubscribeUrl: z.url({ protocol: /^https$/, error: 'must be an https:// URL (mail providers require it)' }).optional(),
     /** An address that unsubscribes whoever writes to it: the mailto: half of List-Unsubscribe. */
     unsubscribeMailto: z.email().optional(),
+    /**
+     * Where bounces go: each message's envelope sender becomes this address with a tag of the
+     * reader's (`bounces+TAG@…`, VERP), so that a report maps to its reader and issue. The mailbox
+     * must accept the `+TAG` forms (Postfix's recipient_delimiter, most providers by default).
+     */
+    bounceAddress: z.email().refine((address) => !address.split('@')[0]!.includes('+'), 'must not hold a + of its own: digest adds +TAG').optional(),
+    /** Soft bounces (a full mailbox, a server down) that make an address bounced: `count` within `days`. */
+    softBounces: z.object({ count: z.number().int().positive().default(3), days: z.number().positive().default(15) }).strict().default({ count: 3, days: 15 }),
     template: z.string().default('default'),
     issuesDir: z.string().default('issues'),
     outDir: z.string().default('build'),
@@ -152,6 +160,7 @@ const environment: Record<string, keyof Config> = {
   DIGEST_BASE_URL: 'baseUrl',
   DIGEST_UNSUBSCRIBE_URL: 'unsubscribeUrl',
   DIGEST_UNSUBSCRIBE_MAILTO: 'unsubscribeMailto',
+  DIGEST_BOUNCE_ADDRESS: 'bounceAddress',
 };
 
 /**

@@ -16,6 +16,8 @@ type Verdict = 'accept' | 'drop' | 'drop-before-data' | 'drop-after-data' | 'sil
 
 export interface Received {
   recipient: string;
+  /** The envelope sender (MAIL FROM): where bounces of this message go. */
+  envelopeFrom: string;
   /** When the sink answered 250 (Date.now()). */
   at: number;
   raw: Buffer;
@@ -99,7 +101,7 @@ export async function startSink(options: { behaviour?: Behaviour; smtputf8?: boo
         const raw = Buffer.concat(chunks);
         // Parsing costs the sink's thread a millisecond a message: suites that only count skip it.
         const parsed = options.parse === false ? (undefined as unknown as ParsedMail) : await simpleParser(raw);
-        received.push({ recipient, at: Date.now(), raw, parsed });
+        received.push({ recipient, envelopeFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', at: Date.now(), raw, parsed });
         callback(null, `queued as ${received.length}`);
       });
     },

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { explainFailure } from '../errors.js';
 import { registerArchive } from './archive.js';
+import { registerBounces } from './bounces.js';
 import { registerBuild } from './build.js';
 import { registerCheck } from './check.js';
 import { registerInit } from './init.js';
@@ -33,6 +34,7 @@ export async function main(argv: string[]): Promise<number> {
   registerSubscribers(program);
   registerArchive(program);
   registerServe(program);
+  registerBounces(program);
 
   process.stdout.on('error', stopOnClosedPipe);
   try {

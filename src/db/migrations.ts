@@ -88,6 +88,21 @@ const signupsTable = `CREATE TABLE signups (
     PRIMARY KEY (email_key, requested_at)
   )`;
 
+/** What came back after a send (src/bounces/): one row per report and reader, kept once however often it is read. */
+const bounceEventsTable = `CREATE TABLE bounce_events (
+    source TEXT NOT NULL,
+    source_id TEXT NOT NULL,
+    email_key TEXT NOT NULL,
+    email TEXT NOT NULL,
+    issue TEXT,
+    kind TEXT NOT NULL,
+    status TEXT,
+    diagnostic TEXT,
+    action TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    PRIMARY KEY (source, source_id, email_key)
+  )`;
+
 export const migrations: Migration[] = [
   {
     version: 1,
@@ -175,6 +190,28 @@ export const migrations: Migration[] = [
     name: 'sign-up requests and their confirmations',
     sqlite: [signupsTable],
     postgres: [signupsTable],
+  },
+  {
+    // Bounces and complaints that come back after the send. Each message's envelope sender carries
+    // a tag of its own (VERP), written with the message's `sending` mark, so that a report maps to
+    // its reader and issue without guessing; and the events, so that a report read twice counts once
+    // and soft bounces can be counted over a window.
+    version: 8,
+    name: 'bounce tags on the journal, and the bounce and complaint events',
+    sqlite: [
+      'ALTER TABLE send_journal ADD COLUMN bounce_tag TEXT',
+      'CREATE INDEX send_journal_bounce_tag ON send_journal (bounce_tag) WHERE bounce_tag IS NOT NULL',
+      bounceEventsTable,
+      'CREATE INDEX bounce_events_reader ON bounce_events (email_key, received_at)',
+      'CREATE INDEX bounce_events_issue ON bounce_events (issue)',
+    ],
+    postgres: [
+      'ALTER TABLE send_journal ADD COLUMN bounce_tag TEXT',
+      'CREATE INDEX send_journal_bounce_tag ON send_journal (bounce_tag) WHERE bounce_tag IS NOT NULL',
+      bounceEventsTable,
+      'CREATE INDEX bounce_events_reader ON bounce_events (email_key, received_at)',
+      'CREATE INDEX bounce_events_issue ON bounce_events (issue)',
+    ],
   },
 ];
 

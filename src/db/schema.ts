@@ -10,6 +10,29 @@ export interface Database {
   send_journal: JournalTable;
   sends: SendsTable;
   signups: SignupsTable;
+  bounce_events: BounceEventsTable;
+}
+
+/**
+ * A report that came back after a send, for one reader (src/bounces/): kept once per source and
+ * report, so reading a mailbox or a webhook twice changes nothing.
+ */
+export interface BounceEventsTable {
+  /** `mailbox`, `file`, `webhook:postmark`, … */
+  source: string;
+  /** The report's Message-ID, the provider's event id, or a hash of the report's bytes. */
+  source_id: string;
+  email_key: string;
+  email: string;
+  /** The issue whose message bounced, when the report says (its tag or Message-ID). */
+  issue: string | null;
+  /** `hard`, `soft`, `complaint` or `sender` (a refusal about the sender, not the address). */
+  kind: string;
+  status: string | null;
+  diagnostic: string | null;
+  /** What it did: `bounced`, `complained`, `counted` (a soft bounce below the limit), `none`. */
+  action: string;
+  received_at: string;
 }
 
 /**
@@ -84,6 +107,8 @@ export interface JournalTable {
   reply: string | null;
   /** The delivery route that carried the message (its description): one of several with failover. */
   route: string | null;
+  /** The tag in this message's envelope sender (VERP), when a bounce address is configured. */
+  bounce_tag: string | null;
   updated_at: string;
 }
 

@@ -33,7 +33,7 @@ export function workerId(): string {
 
 /** One write the group commit makes: a reader marked `sending`, or the outcome of an attempt. */
 type JournalWrite =
-  | { kind: 'sending'; issue: string; key: string; messageId: string | null; at: Date }
+  | { kind: 'sending'; issue: string; key: string; messageId: string | null; bounceTag: string | null; at: Date }
   | { kind: 'outcome'; issue: string; key: string; state: Outcome; reply: string | null; messageId: string | null; route: string | null; at: Date };
 
 /** What an attempt can leave: `pending` puts the reader back for a retry later in the same run. */
@@ -59,7 +59,7 @@ export type Outcome = Exclude<JournalState, 'sending'>;
 export class Journal {
   private readonly db: Kysely<Database>;
   /** The writes made for every message, compiled once (see CompiledOnce). */
-  private readonly sendingStatement: CompiledOnce<'lease_until' | 'updated_at' | 'message_id' | 'issue' | 'key' | 'owner'>;
+  private readonly sendingStatement: CompiledOnce<'lease_until' | 'updated_at' | 'message_id' | 'bounce_tag' | 'issue' | 'key' | 'owner'>;
   private readonly outcomeStatement: CompiledOnce<'state' | 'reply' | 'message_id' | 'route' | 'updated_at' | 'issue' | 'key' | 'owner'>;
   private readonly retryStatement: CompiledOnce<'reply' | 'updated_at' | 'issue' | 'key' | 'owner'>;
   /**
@@ -82,7 +82,14 @@ export class Journal {
     this.sendingStatement = new CompiledOnce((slot) =>
       this.db
         .updateTable('send_journal')
-        .set((eb) => ({ state: 'sending' as const, attempts: eb('attempts', '+', 1), lease_until: slot('lease_until'), updated_at: slot('updated_at'), message_id: slot('message_id') }))
+        .set((eb) => ({
+          state: 'sending' as const,
+          attempts: eb('attempts', '+', 1),
+          lease_until: slot('lease_until'),
+          updated_at: slot('updated_at'),
+          message_id: slot('message_id'),
+          bounce_tag: slot('bounce_tag'),
+        }))
         .where('issue', '=', slot('issue'))
         .where('email_key', '=', slot('key'))
         .where('lease_owner', '=', slot('owner'))
@@ -264,8 +271,8 @@ export class Journal {
    * took it): then it must not send. The message's Message-ID is kept with the mark: should the
    * reader end up unknown, it is what to look for in the server's log.
    */
-  markSending(issue: string, key: string, messageId?: string, now = new Date()): Promise<boolean> {
-    return this.writes.add({ kind: 'sending', issue, key, messageId: messageId ?? null, at: now });
+  markSending(issue: string, key: string, messageId?: string, now = new Date(), bounceTag?: string): Promise<boolean> {
+    return this.writes.add({ kind: 'sending', issue, key, messageId: messageId ?? null, bounceTag: bounceTag ?? null, at: now });
   }
 
   /**
@@ -302,7 +309,7 @@ export class Journal {
         const common = { updated_at: write.at.toISOString(), issue: write.issue, key: write.key, owner: this.owner };
         if (write.kind === 'sending') {
           const lease_until = new Date(write.at.getTime() + this.sendingMs).toISOString();
-          results.push((await this.sendingStatement.run(db, { ...common, lease_until, message_id: write.messageId })) === 1);
+          results.push((await this.sendingStatement.run(db, { ...common, lease_until, message_id: write.messageId, bounce_tag: write.bounceTag })) === 1);
         } else if (write.state === 'pending') {
           results.push((await this.retryStatement.run(db, { ...common, reply: write.reply })) === 1);
         } else {
@@ -347,9 +354,9 @@ export class Journal {
         RETURNING 1
       ), marks AS (
         UPDATE send_journal AS j
-        SET state = 'sending', attempts = j.attempts + 1, updated_at = ${now.toISOString()}, message_id = m.message_id,
+        SET state = 'sending', attempts = j.attempts + 1, updated_at = ${now.toISOString()}, message_id = m.message_id, bounce_tag = m.bounce_tag,
             lease_until = ${new Date(now.getTime() + this.sendingMs).toISOString()}
-        FROM unnest(${marks.map((m) => m.key)}::text[], ${marks.map((m) => m.messageId)}::text[]) AS m(email_key, message_id)
+        FROM unnest(${marks.map((m) => m.key)}::text[], ${marks.map((m) => m.messageId)}::text[], ${marks.map((m) => m.bounceTag)}::text[]) AS m(email_key, message_id, bounce_tag)
         WHERE j.issue = ${issue} AND j.email_key = m.email_key
           AND j.lease_owner = ${this.owner} AND j.state IN ('pending', 'deferred')
         RETURNING j.email_key

@@ -6,6 +6,7 @@ import type { Edition } from '../render/index.js';
 import { compileMerge, compileSplicePieces, type Merge, type Reader } from '../render/merge.js';
 import { quotedPrintablePieces } from './quoted-printable.js';
 import { sealUnsubscribe, unsubscribeUrl, type UnsubscribeKey } from './unsubscribe.js';
+import { bounceTag, verpAddress, type BounceKey } from '../bounces/verp.js';
 
 /** A reader as the journal holds them. */
 export interface Recipient {
@@ -23,6 +24,8 @@ export interface MessageSettings {
   unsubscribeMailto?: string;
   key: UnsubscribeKey;
   test?: boolean;
+  /** Bounces come back to this address with the reader's tag (VERP): src/bounces/verp.ts. */
+  bounce?: { address: string; key: BounceKey };
 }
 
 export interface OutgoingMessage {
@@ -38,6 +41,8 @@ export interface OutgoingMessage {
   readonly raw: Buffer;
   messageId: string;
   envelope: { from: string; to: string[] };
+  /** The tag in the envelope sender, when bounces go to a tagged address; the journal keeps it. */
+  bounceTag?: string;
   /**
    * The same message as fields, for providers whose API rebuilds the MIME itself (Postmark,
    * SendGrid, Resend): made on demand, so channels that carry our bytes pay nothing for it.
@@ -163,13 +168,15 @@ export class MessageFactory {
         },
       };
     };
+    const tag = this.settings.bounce && bounceTag(this.settings.bounce.key, this.edition.meta.slug, key);
     return {
       pieces,
       get raw() {
         return (joined ??= Buffer.concat(pieces));
       },
       messageId,
-      envelope: { from: this.sender.address, to: [recipient.email] },
+      envelope: { from: tag ? verpAddress(this.settings.bounce!.address, tag) : this.sender.address, to: [recipient.email] },
+      bounceTag: tag || undefined,
       fields,
     };
   }

@@ -6,6 +6,7 @@ import { UserError } from '../errors.js';
 import type { Channel } from './channels/index.js';
 import { DEFAULT_TIMEOUT_MS } from './channels/smtp-pool.js';
 import { Journal, type JournalEntry, type StateCounts } from './journal.js';
+import { bounceKey } from '../bounces/verp.js';
 import { MessageFactory } from './message.js';
 import { audience, type AudienceSource } from './audience.js';
 import { collectGarbage } from '../heap.js';
@@ -85,6 +86,8 @@ export async function sendIssue(options: SendOptions): Promise<SendSummary> {
     unsubscribeBase: unsubscribeBase(options),
     unsubscribeMailto: options.config.unsubscribeMailto,
     key: tokenKey(options),
+    // Bounces come back tagged with their reader (VERP) when the config names a bounce address.
+    bounce: options.config.bounceAddress && options.secret ? { address: options.config.bounceAddress, key: bounceKey(options.secret) } : undefined,
   });
 
   const runStarted = new Date();
@@ -158,7 +161,7 @@ export async function sendIssue(options: SendOptions): Promise<SendSummary> {
       // The mark is committed while the channel prepares (an SMTP envelope goes out): it holds back
       // the message's first byte until the commit is done (see Channel.deliver), so no message
       // leaves unmarked, and the commit costs a send no round trip of its own.
-      const marked = journal.markSending(issue, entry.key, message.messageId);
+      const marked = journal.markSending(issue, entry.key, message.messageId, undefined, message.bounceTag);
       if (/[^\x00-\x7f]/.test(entry.email) && !channel.internationalOk) {
         if (!(await marked)) return;
         void journal.settle(issue, entry.key, 'failed', { reply: `${channel.description} cannot deliver to an address with non-ASCII characters (no SMTPUTF8)` });
