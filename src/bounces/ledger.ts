@@ -31,7 +31,7 @@ export interface BounceOptions {
 
 interface Reader {
   email: string;
-  issue: string;
+  issue: string | null;
 }
 
 const DAY = 24 * 60 * 60_000;
@@ -76,9 +76,24 @@ export class BounceLedger {
         outcomes.push({ ...line, issue: null, action: 'ignored', reason: reader.why });
         continue;
       }
-      outcomes.push({ ...line, recipient: reader.found.email, issue: reader.found.issue, ...(await this.act(report, reader.found, verdict)) });
+      outcomes.push({ ...line, recipient: reader.found.email, issue: reader.found.issue, ...(await this.record(reader.found, verdict, 'mail', report.id)) });
     }
     return outcomes;
+  }
+
+  /**
+   * The reader a provider's event names (webhooks say the recipient outright), with the issue when
+   * the event carries digest's Message-ID; undefined for an address not on the list.
+   */
+  async readerFor(email: string, messageId?: string): Promise<{ email: string; issue: string | null } | undefined> {
+    const subscriber = await this.store.get(email);
+    if (!subscriber) return undefined;
+    const ours = messageId ? ourMessageId(messageId.startsWith('<') ? messageId : `<${messageId}>`) : undefined;
+    if (ours) {
+      const row = await this.db.selectFrom('send_journal').select(['issue', 'message_id']).where('issue', '=', ours.issue).where('email_key', '=', emailKey(email)).executeTakeFirst();
+      if (row?.message_id === ours.id) return { email: subscriber.email, issue: row.issue };
+    }
+    return { email: subscriber.email, issue: null };
   }
 
   /** The reader a tag in the report names, if any: the journal recorded each message's tag. */
@@ -112,15 +127,19 @@ export class BounceLedger {
     return { why: address ? `${address} was not sent the message this report returns` : 'the report names no recipient, and its Message-ID matches no message sent' };
   }
 
-  private async act(report: Report, reader: Reader, verdict: Verdict): Promise<Pick<BounceOutcome, 'action' | 'reason'>> {
+  /**
+   * Applies one event to its reader, once per source and event id: a report read from mail (source
+   * `mail`, its Message-ID) or a provider's webhook (`webhook:postmark`, the provider's event id).
+   */
+  async record(reader: { email: string; issue: string | null }, verdict: Verdict, source: string, sourceId: string): Promise<Pick<BounceOutcome, 'action' | 'reason'>> {
     if (verdict.kind === 'not-report' || verdict.kind === 'auto-reply') return { action: 'ignored', reason: verdict.diagnostic ?? 'not a bounce' };
     const subscriber = await this.store.get(reader.email);
     if (!subscriber) return { action: 'ignored', reason: `${reader.email} is not on the list` };
     const now = this.options.now ?? new Date();
     const key = emailKey(reader.email);
     const event = {
-      source: 'mail',
-      source_id: report.id,
+      source,
+      source_id: sourceId,
       email_key: key,
       email: subscriber.email,
       issue: reader.issue,
@@ -129,8 +148,8 @@ export class BounceLedger {
       diagnostic: verdict.diagnostic?.slice(0, 1000) ?? null,
       received_at: now.toISOString(),
     };
-    const seen = await this.db.selectFrom('bounce_events').select('action').where('source', '=', 'mail').where('source_id', '=', report.id).where('email_key', '=', key).executeTakeFirst();
-    if (seen) return { action: 'ignored', reason: 'this report was read before' };
+    const seen = await this.db.selectFrom('bounce_events').select('action').where('source', '=', source).where('source_id', '=', sourceId).where('email_key', '=', key).executeTakeFirst();
+    if (seen) return { action: 'ignored', reason: source === 'mail' ? 'this report was read before' : 'this event was received before' };
 
     let action: BounceOutcome['action'] = 'ignored';
     let reason: string | undefined;
