@@ -41,8 +41,11 @@ const BOUNCE_SUBJECT = /undeliver|undelivered|delivery (status notification|fail
 
 export function classify(report: Report, recipient?: DsnRecipient): Verdict {
   if (report.feedback) {
-    if (report.feedback.type === 'not-spam') return { kind: 'not-report', diagnostic: 'a feedback report saying the message is not spam' };
-    return { kind: 'complaint', diagnostic: `feedback type ${report.feedback.type}` };
+    const type = report.feedback.type;
+    if (type === 'not-spam') return { kind: 'not-report', diagnostic: 'a feedback report saying the message is not spam' };
+    // A DMARC failure report (RFC 6591) is about the sending domain's authentication, not a reader.
+    if (type === 'auth-failure') return { kind: 'sender', diagnostic: 'a DMARC failure report: the message failed authentication' };
+    return { kind: 'complaint', diagnostic: `feedback type ${type}` };
   }
   const action = recipient?.action;
   if (action === 'delivered' || action === 'relayed' || action === 'expanded') return { kind: 'not-report', status: recipient?.status, diagnostic: `the report says ${action}` };

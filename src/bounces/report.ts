@@ -83,6 +83,10 @@ export async function readReport(raw: Buffer): Promise<Report> {
     }
   }
   const text = (mail.text ?? '').slice(0, 64 * 1024);
+  // Amazon SES notifications that an SNS topic mails as JSON: the same facts, in SES's own fields.
+  const ses = sesNotification(text);
+  if (ses?.recipients) recipients.push(...ses.recipients);
+  if (ses?.feedback) feedback = ses.feedback;
   // The returned message may also be inline (merged into the text) or quoted in a plain bounce.
   const haystack = [headerText(mail), text, ...returned, feedback?.originalMailFrom ?? ''].join('\n');
   const ownId = mail.messageId?.replace(/^<|>$/g, '');
@@ -96,7 +100,7 @@ export async function readReport(raw: Buffer): Promise<Report> {
     feedback,
     failedRecipients: headerValues(mail, 'x-failed-recipients').flatMap((value) => value.split(',')).map((value) => value.trim()).filter(Boolean),
     addresses: [...new Set([...haystack.matchAll(/[A-Za-z0-9._%-]+\+[A-Za-z0-9]+@[A-Za-z0-9.-]+/g)].map((match) => match[0]))],
-    messageIds: [...new Set([...[...returned, text].join('\n').matchAll(/^\s*Message-ID:\s*<([^>\s]+)>/gim)].map((match) => `<${match[1]}>`))].filter((id) => id !== `<${ownId}>`),
+    messageIds: [...new Set([...[...[...returned, text].join('\n').matchAll(/^\s*Message-ID:\s*<([^>\s]+)>/gim)].map((match) => `<${match[1]}>`), ...(ses?.messageIds ?? [])])].filter((id) => id !== `<${ownId}>`),
     text,
   };
 }
@@ -145,4 +149,46 @@ function isAutoReply(mail: ParsedMail, reportType: string | undefined): boolean 
   if (headerValues(mail, 'x-autoreply').length || headerValues(mail, 'x-autorespond').length) return true;
   if (/^auto[_-]reply$/i.test(headerValues(mail, 'precedence')[0] ?? '')) return true;
   return /^(auto(matic)?[ -]?(reply|response)|out of (the )?office|on vacation|away from)/i.test((mail.subject ?? '').trim());
+}
+
+interface SesJson {
+  notificationType?: string;
+  bounce?: { bounceType?: string; bouncedRecipients?: { emailAddress?: string; action?: string; status?: string; diagnosticCode?: string }[] };
+  complaint?: { complainedRecipients?: { emailAddress?: string }[]; complaintFeedbackType?: string };
+  delivery?: { recipients?: string[] };
+  mail?: { commonHeaders?: { messageId?: string } };
+}
+
+/** An SES notification mailed as JSON: recipients of a bounce, a complaint's type, the Message-ID. */
+function sesNotification(text: string): { recipients?: DsnRecipient[]; feedback?: Report['feedback']; messageIds: string[] } | undefined {
+  const start = text.indexOf('{"notificationType"');
+  if (start < 0) return undefined;
+  let json: SesJson;
+  try {
+    // Mailed notifications come with their JSON wrapped at the line length: the breaks are not its own.
+    json = JSON.parse(text.slice(start, text.lastIndexOf('}') + 1).replace(/\r?\n/g, '')) as SesJson;
+  } catch {
+    return undefined;
+  }
+  const id = json.mail?.commonHeaders?.messageId;
+  const messageIds = id ? [id.startsWith('<') ? id : `<${id}>`] : [];
+  if (json.notificationType === 'Bounce') {
+    const transient = json.bounce?.bounceType !== 'Permanent';
+    return {
+      messageIds,
+      recipients: (json.bounce?.bouncedRecipients ?? []).map((recipient) => ({
+        address: recipient.emailAddress,
+        action: recipient.action ?? 'failed',
+        status: statusCode(recipient.status) ?? (transient ? '4.0.0' : undefined),
+        diagnostic: diagnostic(recipient.diagnosticCode),
+      })),
+    };
+  }
+  if (json.notificationType === 'Complaint') {
+    return { messageIds, feedback: { type: (json.complaint?.complaintFeedbackType ?? 'abuse').toLowerCase(), originalRcptTo: json.complaint?.complainedRecipients?.[0]?.emailAddress } };
+  }
+  if (json.notificationType === 'Delivery') {
+    return { messageIds, recipients: (json.delivery?.recipients ?? []).map((address) => ({ address, action: 'delivered', status: '2.0.0' })) };
+  }
+  return undefined;
 }
