@@ -28,7 +28,8 @@ export async function processReports(
   config: ResolvedConfig,
   options: { dryRun?: boolean; now?: Date; onOutcome?: (outcome: BounceOutcome) => void } = {},
 ): Promise<BounceSummary> {
-  const ledger = new BounceLedger(store, { bounceAddress: config.bounceAddress, softBounces: config.softBounces, dryRun: options.dryRun, now: options.now });
+  const senderDomain = config.from ? /@([^\s>]+)/.exec(config.from)?.[1]?.toLowerCase() : undefined;
+  const ledger = new BounceLedger(store, { bounceAddress: config.bounceAddress, senderDomain, softBounces: config.softBounces, dryRun: options.dryRun, now: options.now });
   const summary: BounceSummary = { reports: 0, bounced: 0, complained: 0, counted: 0, ignored: 0, senderRefusals: 0, outcomes: [] };
   for await (const source of sources) {
     summary.reports++;

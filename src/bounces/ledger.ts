@@ -23,6 +23,8 @@ export interface BounceOutcome {
 export interface BounceOptions {
   /** The configured bounce address, whose `+TAG` forms name a reader. */
   bounceAddress?: string;
+  /** The domain of `from`: digest's Message-IDs end with it (src/delivery/message.ts). */
+  senderDomain?: string;
   softBounces: { count: number; days: number };
   /** Classify and match, change nothing. */
   dryRun?: boolean;
@@ -88,7 +90,7 @@ export class BounceLedger {
   async readerFor(email: string, messageId?: string): Promise<{ email: string; issue: string | null } | undefined> {
     const subscriber = await this.store.get(email);
     if (!subscriber) return undefined;
-    const ours = messageId ? ourMessageId(messageId.startsWith('<') ? messageId : `<${messageId}>`) : undefined;
+    const ours = messageId ? ourMessageId(messageId.startsWith('<') ? messageId : `<${messageId}>`, this.options.senderDomain) : undefined;
     if (ours) {
       const row = await this.db.selectFrom('send_journal').select(['issue', 'message_id']).where('issue', '=', ours.issue).where('email_key', '=', emailKey(email)).executeTakeFirst();
       if (row?.message_id === ours.id) return { email: subscriber.email, issue: row.issue };
@@ -112,7 +114,7 @@ export class BounceLedger {
       }
       return { found: tagged };
     }
-    const ours = report.messageIds.map(ourMessageId).filter((id): id is { id: string; issue: string } => Boolean(id));
+    const ours = report.messageIds.map((id) => ourMessageId(id, this.options.senderDomain)).filter((id): id is { id: string; issue: string } => Boolean(id));
     if (!ours.length) return { why: 'not a report about a message digest sent: no tag of ours and no Message-ID of ours' };
     for (const { id, issue } of ours) {
       if (address?.includes('@')) {
@@ -187,8 +189,9 @@ export class BounceLedger {
   }
 }
 
-/** digest's own Message-IDs: `<32 hex digits.SLUG@domain>` (src/delivery/message.ts). */
-function ourMessageId(id: string): { id: string; issue: string } | undefined {
-  const match = /^<[0-9a-f]{32}\.(.+)@[^@>]+>$/.exec(id);
-  return match ? { id, issue: match[1]! } : undefined;
+/** digest's own Message-IDs: `<32 hex digits.SLUG@domain>` (src/delivery/message.ts), on the sender's domain. */
+function ourMessageId(id: string, domain: string | undefined): { id: string; issue: string } | undefined {
+  const match = /^<[0-9a-f]{32}\.(.+)@([^@>]+)>$/.exec(id);
+  if (!match || (domain && match[2]!.toLowerCase() !== domain)) return undefined;
+  return { id, issue: match[1]! };
 }

@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { MboxStream } from 'node-mbox';
+import { mboxReader } from 'mbox-reader';
 import { UserError } from '../errors.js';
 import { MAX_REPORT_BYTES } from './report.js';
 
@@ -10,7 +10,7 @@ import { MAX_REPORT_BYTES } from './report.js';
 export type ReportSource = { source: string; raw: Buffer } | { source: string; tooLarge: number };
 
 /**
- * The messages in what `bounces read` is given: a `.eml` file, an mbox file (node-mbox splits it),
+ * The messages in what `bounces read` is given: a `.eml` file, an mbox file (mbox-reader splits it),
  * a folder of either (a Maildir's `new/` and `cur/` too), or standard input (`-`), as an MTA's
  * pipe delivers one message.
  */
@@ -39,7 +39,7 @@ export async function* reportSources(target: string): AsyncGenerator<ReportSourc
 async function* fromFile(path: string, size: number): AsyncGenerator<ReportSource> {
   if (await isMbox(path)) {
     let index = 0;
-    for await (const message of MboxStream(createReadStream(path)) as AsyncIterable<Buffer>) {
+    for await (const { content: message } of mboxReader(createReadStream(path))) {
       index++;
       yield message.length > MAX_REPORT_BYTES ? { source: `${path}#${index}`, tooLarge: message.length } : { source: `${path}#${index}`, raw: message };
     }
@@ -60,7 +60,7 @@ async function* fromFile(path: string, size: number): AsyncGenerator<ReportSourc
 async function* fromBytes(source: string, bytes: Buffer): AsyncGenerator<ReportSource> {
   if (bytes.subarray(0, 5).toString('latin1') === 'From ') {
     let index = 0;
-    for await (const message of MboxStream(Readable.from([bytes])) as AsyncIterable<Buffer>) {
+    for await (const { content: message } of mboxReader(Readable.from([bytes]))) {
       index++;
       yield message.length > MAX_REPORT_BYTES ? { source: `${source}#${index}`, tooLarge: message.length } : { source: `${source}#${index}`, raw: message };
     }

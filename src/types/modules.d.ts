@@ -7,8 +7,7 @@ declare module 'libmime' {
   export default libmime;
 }
 
-// node-mbox splits an mbox file into its messages; the package ships no types.
-declare module 'node-mbox' {
-  import type { Transform } from 'node:stream';
-  export function MboxStream(input: NodeJS.ReadableStream, options?: { includeMboxHeader?: boolean }): Transform;
+// mbox-reader (by the authors of mailparser) splits an mbox file into its messages; no types shipped.
+declare module 'mbox-reader' {
+  export function mboxReader(input: NodeJS.ReadableStream, options?: { gz?: boolean }): AsyncGenerator<{ content: Buffer; returnPath?: string; time?: Date | false }>;
 }
