@@ -33,7 +33,19 @@ export function registerStatus(program: Command): void {
         const details = await sendStatus(store.dialect, slug, Boolean(flags.failed), Boolean(flags.readers));
         if (slug && !details.length) throw new UserError(`no send of "${slug}" in the journal`, { code: 'unknown-issue' });
         const brief = (d: (typeof details)[number]) => {
-          const base = { issue: d.issue, sent: d.sent, failed: d.failed, deferred: d.deferred, unknown: d.unknown, pending: d.pending, routes: d.routes };
+          const base = {
+            issue: d.issue,
+            sent: d.sent,
+            failed: d.failed,
+            deferred: d.deferred,
+            unknown: d.unknown,
+            pending: d.pending,
+            routes: d.routes,
+            bounced: d.bounced,
+            complained: d.complained,
+            softBounces: d.softBounces,
+            senderRefusals: d.senderRefusals,
+          };
           return { ...base, ...(d.problems ? { problems: d.problems } : {}), ...(d.readers ? { readers: d.readers } : {}) };
         };
         if (flags.json) {
@@ -46,6 +58,10 @@ export function registerStatus(program: Command): void {
         for (const d of details) {
           const state = d.completedAt ? colour.green('complete') : colour.yellow('in progress');
           out.write(`${d.issue} (${state}): ${d.sent} sent, ${d.failed} failed, ${d.deferred} deferred, ${d.unknown} unknown, ${d.pending} pending — "${d.subject}"\n`);
+          if (d.bounced || d.complained || d.softBounces || d.senderRefusals) {
+            const refusals = d.senderRefusals ? `, ${colour.yellow(`${d.senderRefusals} refused as the sender's fault`)}` : '';
+            out.write(`  came back since: ${d.bounced} bounced, ${d.complained} complained, ${d.softBounces} soft bounces counted${refusals}\n`);
+          }
           const routes = Object.entries(d.routes);
           if (routes.length > 1) out.write(`  sent through ${routes.map(([route, n]) => `${visible(route)}: ${n}`).join(', ')}\n`);
           for (const problem of d.problems ?? []) {

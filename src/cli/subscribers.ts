@@ -265,7 +265,7 @@ async function pendingCount(source: import('../audience/store.js').SubscriberSou
   return countPending(scope.db, scope.since);
 }
 
-type Listed = { email: string; status: string; name: string | null; tags: string[] };
+type Listed = { email: string; status: string; name: string | null; tags: string[]; withdrawnHow?: string | null; withdrawnAt?: string | null };
 
 interface JsonOutput {
   on: boolean;
@@ -330,7 +330,9 @@ async function* jsonArrayLines(key: string, items: AsyncIterable<unknown> | Iter
 
 async function* textLines(subscribers: AsyncIterable<Listed> | Iterable<Listed>): AsyncGenerator<string> {
   for await (const subscriber of subscribers) {
-    yield `${[subscriber.email, subscriber.status, subscriber.name ?? '', subscriber.tags.join(',')].map(visible).join('\t')}\n`;
+    // Whoever left says why and when (a bounce's code and the server's words, a complaint, a click).
+    const why = subscriber.status !== 'subscribed' && subscriber.withdrawnHow ? [`${subscriber.withdrawnHow}${subscriber.withdrawnAt ? ` (${subscriber.withdrawnAt})` : ''}`] : [];
+    yield `${[subscriber.email, subscriber.status, subscriber.name ?? '', subscriber.tags.join(','), ...why].map(visible).join('\t')}\n`;
   }
 }
 

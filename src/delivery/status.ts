@@ -1,4 +1,5 @@
 import type { Connection } from '../db/connection.js';
+import { afterSend } from '../bounces/events.js';
 import { Journal, type JournalState } from './journal.js';
 
 export interface IssueStatus {
@@ -10,6 +11,11 @@ export interface IssueStatus {
   pending: number;
   /** Readers sent, by the route that carried them. */
   routes: Record<string, number>;
+  /** What came back afterwards: bounce reports and complaints (src/bounces/). */
+  bounced: number;
+  complained: number;
+  softBounces: number;
+  senderRefusals: number;
 }
 
 export interface ReaderStatus {
@@ -46,6 +52,7 @@ export async function sendStatus(connection: Connection, issue: string | undefin
       unknown: counts.unknown,
       pending: counts.pending + counts.sending,
       routes: await journal.routeCounts(send.issue),
+      ...(await afterSend(connection.db, send.issue)),
       subject: send.subject,
       startedAt: send.started_at,
       completedAt: send.completed_at,

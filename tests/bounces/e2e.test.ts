@@ -72,6 +72,13 @@ onEachDatabase((target) => {
       expect(byReport('6-blocked.eml')).toMatchObject({ recipient: 'fine@example.org', kind: 'sender', action: 'ignored' });
       expect(await listed('bounced')).toEqual([expect.objectContaining({ email: 'dead@example.org', withdrawnHow: expect.stringContaining('5.1.1') })]);
       expect((await listed('complained')).map((reader) => reader.email)).toEqual(['angry@example.org']);
+      const why = (await runCli(['subscribers', 'list', '--status', 'bounced', '--db', db], { cwd: root })).stdout;
+      expect(why).toMatch(/^dead@example\.org\tbounced\t\tlocal\tbounce 5\.1\.1: 550 5\.1\.1 <dead@example\.org>: Recipient address rejected: User unknown in virtual mailbox table \(20\d\d-/);
+
+      // The issue's status counts what came back.
+      const status = JSON.parse((await runCli(['status', 'week', '--db', db, '--json'], { cwd: root })).stdout);
+      expect(status).toMatchObject({ issue: 'week', sent: 5, bounced: 1, complained: 1, softBounces: 1, senderRefusals: 1 });
+      expect((await runCli(['status', 'week', '--db', db], { cwd: root })).stdout).toContain('came back since: 1 bounced, 1 complained, 1 soft bounces counted, 1 refused as the sender');
 
       // Read again: nothing more happens.
       const again = JSON.parse((await read('--json')).stdout);

@@ -85,7 +85,7 @@ onEachDatabase((target: Target) => {
     it('reports state with digest status', async () => {
       const status = await runCli(['status', 'week', '--db', db, '--json'], { cwd: root });
       // Every reader went through the one route, and status says which.
-      expect(JSON.parse(status.stdout)).toEqual({ issue: 'week', sent: 3, failed: 0, deferred: 0, unknown: 0, pending: 0, routes: { [sink.url]: 3 } });
+      expect(JSON.parse(status.stdout)).toEqual({ issue: 'week', sent: 3, failed: 0, deferred: 0, unknown: 0, pending: 0, routes: { [sink.url]: 3 }, bounced: 0, complained: 0, softBounces: 0, senderRefusals: 0 });
     });
   });
 });
