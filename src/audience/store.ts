@@ -113,6 +113,11 @@ export interface SubscriberStore extends SubscriberSource {
   upsertSlices(slices: AsyncIterable<CheckedInput[]> | Iterable<CheckedInput[]>, options: MergeOptions): Promise<Outcome[][]>;
   /** Runs several upserts as one transaction: `--strict` imports are all or nothing. Upserts only: other changes inside it may wait on its lock. */
   atomically<T>(work: () => Promise<T>): Promise<T>;
+  /**
+   * What a bounce or complaint does to a reader on the list (src/bounces/): one UPDATE, since a
+   * bounce mailbox is read a report at a time. Returns whether the reader changed.
+   */
+  withdraw(email: string, status: 'bounced' | 'complained', how: string, at: string): Promise<boolean>;
   /** Marks an address unsubscribed, recording it even if it was never on the list. Returns whether anything changed. */
   unsubscribe(email: string, how: string): Promise<boolean>;
   /** Erases the personal data, keeping only a keyed hash that stops any import from bringing it back. Returns whether it was on the list. */

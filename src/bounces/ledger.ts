@@ -182,7 +182,7 @@ export class BounceLedger {
     // The change first, then the event that marks the report as read: a crash between them leaves
     // the report unread, and reading it again makes the same change.
     if (action === 'bounced' || action === 'complained') {
-      await this.store.upsert([{ email: subscriber.email, status: action, withdrawnAt: event.received_at, withdrawnHow: how, international: subscriber.international }], { source: 'bounces', now: event.received_at });
+      await this.store.withdraw(subscriber.email, action, how, event.received_at);
     }
     await this.db.insertInto('bounce_events').values({ ...event, action }).onConflict((conflict) => conflict.columns(['source', 'source_id', 'email_key']).doNothing()).execute();
     return { action, ...(reason ? { reason } : {}) };

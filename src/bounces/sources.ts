@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { open, readdir, stat } from 'node:fs/promises';
+import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { mboxReader } from 'mbox-reader';
@@ -25,11 +25,10 @@ export async function* reportSources(target: string): AsyncGenerator<ReportSourc
     throw new UserError(`${target}: ${error.code === 'ENOENT' ? 'no such file or folder' : error.message}`, { file: target, code: 'unreadable-file' });
   });
   if (info.isDirectory()) {
-    for (const name of (await readdir(target)).filter((name) => !name.startsWith('.')).sort()) {
-      const path = join(target, name);
-      const inner = await stat(path);
-      if (inner.isDirectory()) yield* reportSources(path);
-      else if (inner.isFile()) yield* fromFile(path, inner.size);
+    for (const entry of (await readdir(target, { withFileTypes: true })).filter((entry) => !entry.name.startsWith('.')).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const path = join(target, entry.name);
+      if (entry.isDirectory()) yield* reportSources(path);
+      else if (entry.isFile()) yield* fromFile(path, (await stat(path)).size);
     }
     return;
   }
@@ -37,6 +36,11 @@ export async function* reportSources(target: string): AsyncGenerator<ReportSourc
 }
 
 async function* fromFile(path: string, size: number): AsyncGenerator<ReportSource> {
+  if (size <= MAX_REPORT_BYTES) {
+    // Small enough to hold: one read, and the first bytes say whether it is an mbox.
+    yield* fromBytes(path, await readFile(path));
+    return;
+  }
   if (await isMbox(path)) {
     let index = 0;
     for await (const { content: message } of mboxReader(createReadStream(path))) {
@@ -45,16 +49,7 @@ async function* fromFile(path: string, size: number): AsyncGenerator<ReportSourc
     }
     return;
   }
-  if (size > MAX_REPORT_BYTES) {
-    yield { source: path, tooLarge: size };
-    return;
-  }
-  const handle = await open(path);
-  try {
-    yield { source: path, raw: await handle.readFile() };
-  } finally {
-    await handle.close();
-  }
+  yield { source: path, tooLarge: size };
 }
 
 async function* fromBytes(source: string, bytes: Buffer): AsyncGenerator<ReportSource> {

@@ -108,6 +108,16 @@ export class SqlStore implements SubscriberStore {
     return hashes.map((hash) => found.has(hash));
   }
 
+  async withdraw(email: string, status: 'bounced' | 'complained', how: string, at: string): Promise<boolean> {
+    const result = await this.dialect.db
+      .updateTable('subscribers')
+      .set({ status, withdrawn_at: at, withdrawn_how: how })
+      .where('email_key', '=', emailKey(email))
+      .where('status', '!=', status)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
   async unsubscribe(email: string, how: string): Promise<boolean> {
     const check = checkAddress(email);
     const international = check.ok ? check.international : false;
