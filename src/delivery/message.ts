@@ -41,6 +41,8 @@ export interface OutgoingMessage {
   readonly raw: Buffer;
   messageId: string;
   envelope: { from: string; to: string[] };
+  /** The From header's address: the envelope sender too, unless bounces go to a tagged address. */
+  sender: string;
   /** The tag in the envelope sender, when bounces go to a tagged address; the journal keeps it. */
   bounceTag?: string;
   /**
@@ -176,6 +178,7 @@ export class MessageFactory {
       },
       messageId,
       envelope: { from: tag ? verpAddress(this.settings.bounce!.address, tag) : this.sender.address, to: [recipient.email] },
+      sender: this.sender.address,
       bounceTag: tag || undefined,
       fields,
     };

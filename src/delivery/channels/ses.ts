@@ -96,7 +96,8 @@ export function sesChannel(url: string, settings: ChannelSettings): Channel {
       // Not a byte goes to SES before the journal has said yes.
       if (options.ready && !(await options.ready.catch(() => false))) throw new AbandonedDelivery();
       const input = {
-        FromEmailAddress: message.envelope.from,
+        // The verified sending identity, not a tagged bounce address: SES reports bounces itself (webhooks).
+        FromEmailAddress: message.sender,
         Destination: { ToAddresses: message.envelope.to },
         Content: { Raw: { Data: await signed } },
         ConfigurationSetName: route.configurationSet,
@@ -111,7 +112,7 @@ export function sesChannel(url: string, settings: ChannelSettings): Channel {
             const answer = await withProgress(progress, () => client.send(new SendEmailCommand(input), { abortSignal: controller.signal }));
             return { reply: `ses ${answer.MessageId ?? '(no message id)'}` };
           } catch (error) {
-            const failure = sesFailure(error, progress, message.envelope.from);
+            const failure = sesFailure(error, progress, message.sender);
             // A throttled request was refused whole: making it again cannot send a second copy.
             if (!failure.throttled || throttled >= THROTTLE_WAITS || controller.signal.aborted) throw failure;
             pause.extend(Math.max(failure.retryAfterMs ?? 0, backoff(throttled, THROTTLE_BASE_MS, THROTTLE_CAP_MS)));
