@@ -121,12 +121,13 @@ describe.runIf(browserAvailable())('digest preview', () => {
       .poll(async () => {
         await email().evaluate(() => window.scrollTo(0, 400));
         return email().evaluate(() => window.scrollY);
-      })
+      }, { timeout: 10_000 })
       .toBe(400);
     writeFileSync(issue, original.replace('title: Bridge reopens, and the budget vote', 'title: Bridge reopens at last'));
     await nextBuild();
     await expect.poll(() => email()?.locator('h1').textContent(), { timeout: 10_000 }).toBe('Bridge reopens at last');
-    await expect.poll(() => email()?.evaluate(() => window.scrollY)).toBe(400);
+    // A loaded machine may take more than the default second to restore it.
+    await expect.poll(() => email()?.evaluate(() => window.scrollY), { timeout: 10_000 }).toBe(400);
   });
 
   it('shows a broken save with its file and line, keeps running, and recovers when fixed', async () => {
