@@ -11,7 +11,7 @@ import { generalPage, plainPage } from './pages.js';
 import { send, sendHtml, type Reply } from './reply.js';
 import { signupRoutes } from './signup.js';
 import type { SignupService } from '../signup/service.js';
-import { BounceLedger } from '../bounces/ledger.js';
+import { ledgerFor } from '../bounces/ledger.js';
 import { WebhookDispatcher, type Webhooks } from '../bounces/webhooks/index.js';
 import { WEBHOOK_PREFIX, webhookRoute } from './webhooks.js';
 
@@ -111,7 +111,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     : undefined;
   const webhook = options.webhooks
     ? webhookRoute(
-        new WebhookDispatcher(options.webhooks, new BounceLedger(options.store, { bounceAddress: config.bounceAddress, softBounces: config.softBounces })),
+        new WebhookDispatcher(options.webhooks, ledgerFor(options.store, config)),
         log,
         notFound,
       )
