@@ -100,6 +100,25 @@ const signupSchema = z
   })
   .strict();
 
+/**
+ * Provider webhooks for bounces and complaints, served by `digest serve` at /webhooks/<provider>.
+ * The secrets come from the environment only (src/bounces/webhooks/index.ts); SES has none, and is
+ * turned on here by naming the SNS topics whose messages are taken.
+ */
+const webhooksSchema = z
+  .object({
+    ses: z
+      .object({
+        /** SNS topic ARNs; a message from any other topic is refused (SNS signs every topic's messages alike). */
+        topics: z
+          .array(z.string().regex(/^arn:aws(-cn|-us-gov)?:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]{1,256}$/, 'must be an SNS topic ARN such as arn:aws:sns:eu-west-1:123456789012:digest-bounces'))
+          .min(1, 'must list at least one SNS topic ARN'),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
 const configSchema = z
   .object({
     name: z.string().min(1, 'must not be empty').default('Untitled Newsletter'),
@@ -139,6 +158,7 @@ const configSchema = z
     /** Where messages go when neither --via nor DIGEST_DELIVERY_URL says (then --smtp, DIGEST_SMTP_URL). */
     delivery: deliverySchema.optional(),
     signup: signupSchema.default(signupSchema.parse({})),
+    webhooks: webhooksSchema.default({}),
     brand: brandSchema.default(brandSchema.parse({})),
     labels: labelsSchema.default(labelsSchema.parse({})),
   })

@@ -1,6 +1,6 @@
 import type { SubscriberStore } from '../audience/store.js';
 import type { ResolvedConfig } from '../config.js';
-import { BounceLedger, type BounceOutcome } from './ledger.js';
+import { ledgerFor, type BounceOutcome } from './ledger.js';
 import { readReport, type Report } from './report.js';
 import type { ReportSource } from './sources.js';
 
@@ -28,8 +28,7 @@ export async function processReports(
   config: ResolvedConfig,
   options: { dryRun?: boolean; now?: Date; onOutcome?: (outcome: BounceOutcome) => void } = {},
 ): Promise<BounceSummary> {
-  const senderDomain = config.from ? /@([^\s>]+)/.exec(config.from)?.[1]?.toLowerCase() : undefined;
-  const ledger = new BounceLedger(store, { bounceAddress: config.bounceAddress, senderDomain, softBounces: config.softBounces, dryRun: options.dryRun, now: options.now });
+  const ledger = ledgerFor(store, config, { dryRun: options.dryRun, now: options.now });
   const summary: BounceSummary = { reports: 0, bounced: 0, complained: 0, counted: 0, ignored: 0, senderRefusals: 0, outcomes: [] };
   const apply = async (batch: { source: ReportSource; report?: Report }[]) => {
     // One transaction for a batch of reports: a commit per report would cost more than the report.

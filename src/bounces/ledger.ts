@@ -1,5 +1,6 @@
 import { emailKey } from '../audience/key.js';
 import type { SubscriberStore } from '../audience/store.js';
+import type { ResolvedConfig } from '../config.js';
 import { classify, type Verdict } from './classify.js';
 import type { DsnRecipient, Report } from './report.js';
 import { tagOf } from './verp.js';
@@ -34,6 +35,15 @@ export interface BounceOptions {
 interface Reader {
   email: string;
   issue: string | null;
+}
+
+/**
+ * The ledger as the config sets it up, for `bounces read` and for the webhooks in `digest serve`:
+ * the bounce address, the sender's domain (digest's Message-IDs end with it), the soft-bounce window.
+ */
+export function ledgerFor(store: SubscriberStore, config: ResolvedConfig, options: Pick<BounceOptions, 'dryRun' | 'now'> = {}): BounceLedger {
+  const senderDomain = config.from ? /@([^\s>]+)/.exec(config.from)?.[1]?.toLowerCase() : undefined;
+  return new BounceLedger(store, { bounceAddress: config.bounceAddress, senderDomain, softBounces: config.softBounces, ...options });
 }
 
 const DAY = 24 * 60 * 60_000;

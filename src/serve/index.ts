@@ -11,6 +11,9 @@ import { generalPage, plainPage } from './pages.js';
 import { send, sendHtml, type Reply } from './reply.js';
 import { signupRoutes } from './signup.js';
 import type { SignupService } from '../signup/service.js';
+import { ledgerFor } from '../bounces/ledger.js';
+import { WebhookDispatcher, type Webhooks } from '../bounces/webhooks/index.js';
+import { WEBHOOK_PREFIX, webhookRoute } from './webhooks.js';
 
 export type LogEntry = Record<string, unknown>;
 
@@ -26,6 +29,8 @@ export interface ServeOptions {
   siteTtlMs?: number;
   /** Sign-up with double opt-in at <base>/subscribe and <base>/confirm (config signup.enabled). */
   signup?: SignupService;
+  /** Providers' bounce and complaint webhooks at /webhooks/<provider> (src/bounces/webhooks/). */
+  webhooks?: Webhooks;
 }
 
 export interface RunningServer {
@@ -58,9 +63,10 @@ export function routes(config: ResolvedConfig): { unsubscribe: string; archive: 
 }
 
 /**
- * `digest serve`: one-click unsubscribe (RFC 8058), the confirm page, the web archive and a health
- * check, over the subscriber database. Answers never carry a stack trace; each request is one JSON
- * line in the access log, with unsubscribe tokens left out of it.
+ * `digest serve`: one-click unsubscribe (RFC 8058), the confirm page, the web archive, a health
+ * check and, when configured, providers' bounce webhooks, over the subscriber database. Answers
+ * never carry a stack trace; each request is one JSON line in the access log, with unsubscribe
+ * tokens left out of it.
  */
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const { config } = options;
@@ -103,12 +109,20 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         async () => (await site.plan()).editions,
       )
     : undefined;
+  const webhook = options.webhooks
+    ? webhookRoute(
+        new WebhookDispatcher(options.webhooks, ledgerFor(options.store, config)),
+        log,
+        notFound,
+      )
+    : undefined;
   const batcher = new UnsubscribeBatcher(options.store);
   const reply: Reply = { config, store: options.store, key: options.key, log, unsubscribe: (email, how) => batcher.unsubscribe(email, how) };
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const path = (request.url ?? '/').split('?')[0]!;
     if (path === HEALTH_PATH) return health(request, response);
+    if (webhook && path.startsWith(WEBHOOK_PREFIX)) return webhook(request, response, path);
     if (path === paths.unsubscribe || path === `${paths.unsubscribe}/`) {
       if (!readOnly(request, response)) return;
       return sendHtml(response, request, 200, generalPage(config), { 'cache-control': 'public, max-age=300' });

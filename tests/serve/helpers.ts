@@ -8,6 +8,7 @@ import { loadConfig, type ResolvedConfig } from '../../src/config.js';
 import { sealUnsubscribe, unsubscribeKey, type UnsubscribeKey } from '../../src/delivery/unsubscribe.js';
 import { startServer, type LogEntry, type RunningServer } from '../../src/serve/index.js';
 import { startSignup } from '../../src/signup/service.js';
+import type { Webhooks } from '../../src/bounces/webhooks/index.js';
 import { tempDir } from '../audience/databases.js';
 
 export const SECRET = 'test secret: at least thirty-two characters long';
@@ -51,6 +52,8 @@ export async function serve(
     signupVia?: string;
     /** Files in the project folder beside the config (a welcome issue, say). */
     files?: Record<string, string>;
+    /** Providers' webhooks, made from the project's config (src/bounces/webhooks/index.ts: webhooksFrom). */
+    webhooks?: (config: ResolvedConfig) => Webhooks | undefined;
   } = {},
 ): Promise<Served> {
   const root = await tempDir();
@@ -74,7 +77,8 @@ export async function serve(
   const key = unsubscribeKey(SECRET);
   const logs: LogEntry[] = [];
   const signup = options.signupVia ? await startSignup(config, store, { secret: SECRET, delivery: { via: [options.signupVia] }, log: (entry) => logs.push(entry) }) : undefined;
-  const server = await startServer({ config, store, key, host: '127.0.0.1', port: 0, log: (entry) => logs.push(entry), siteTtlMs: 0, signup });
+  const webhooks = options.webhooks?.(config);
+  const server = await startServer({ config, store, key, host: '127.0.0.1', port: 0, log: (entry) => logs.push(entry), siteTtlMs: 0, signup, webhooks });
   let stopped: Promise<void> | undefined;
   const stop = () =>
     (stopped ??= (async () => {
