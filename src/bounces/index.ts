@@ -19,14 +19,20 @@ export interface BounceSummary {
 
 /**
  * Reads each report and applies what it says (src/bounces/ledger.ts). The stages, in order:
- * sources.ts (the messages) → report.ts (the fields) → classify.ts (what they mean) → ledger.ts
- * (whom they name, and the change).
+ * sources.ts or imap.ts (the messages) → report.ts (the fields) → classify.ts (what they mean) →
+ * ledger.ts (whom they name, and the change).
  */
 export async function processReports(
   sources: AsyncIterable<ReportSource>,
   store: SubscriberStore,
   config: ResolvedConfig,
-  options: { dryRun?: boolean; now?: Date; onOutcome?: (outcome: BounceOutcome) => void } = {},
+  options: {
+    dryRun?: boolean;
+    now?: Date;
+    onOutcome?: (outcome: BounceOutcome) => void;
+    /** Awaited once a source's outcomes are applied, before the next is read: a mailbox puts the message aside. */
+    onProcessed?: (source: ReportSource) => Promise<void> | void;
+  } = {},
 ): Promise<BounceSummary> {
   const ledger = new BounceLedger(store, { bounceAddress: config.bounceAddress, softBounces: config.softBounces, dryRun: options.dryRun, now: options.now });
   const summary: BounceSummary = { reports: 0, bounced: 0, complained: 0, counted: 0, ignored: 0, senderRefusals: 0, outcomes: [] };
@@ -42,6 +48,7 @@ export async function processReports(
       summary.outcomes.push(outcome);
       options.onOutcome?.(outcome);
     }
+    await options.onProcessed?.(source);
   }
   return summary;
 }
