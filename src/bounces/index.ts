@@ -19,14 +19,20 @@ export interface BounceSummary {
 
 /**
  * Reads each report and applies what it says (src/bounces/ledger.ts). The stages, in order:
- * sources.ts (the messages) → report.ts (the fields) → classify.ts (what they mean) → ledger.ts
- * (whom they name, and the change).
+ * sources.ts or imap.ts (the messages) → report.ts (the fields) → classify.ts (what they mean) →
+ * ledger.ts (whom they name, and the change).
  */
 export async function processReports(
   sources: AsyncIterable<ReportSource>,
   store: SubscriberStore,
   config: ResolvedConfig,
-  options: { dryRun?: boolean; now?: Date; onOutcome?: (outcome: BounceOutcome) => void } = {},
+  options: {
+    dryRun?: boolean;
+    now?: Date;
+    onOutcome?: (outcome: BounceOutcome) => void;
+    /** Awaited for each source once its outcomes are committed: a mailbox puts the message aside. */
+    onProcessed?: (source: ReportSource) => Promise<void> | void;
+  } = {},
 ): Promise<BounceSummary> {
   const ledger = ledgerFor(store, config, { dryRun: options.dryRun, now: options.now });
   const summary: BounceSummary = { reports: 0, bounced: 0, complained: 0, counted: 0, ignored: 0, senderRefusals: 0, outcomes: [] };
@@ -48,6 +54,8 @@ export async function processReports(
         options.onOutcome?.(outcome);
       }
     }
+    // Only once the batch is committed may its messages be put aside.
+    for (const { source } of batch) await options.onProcessed?.(source);
   };
   let batch: { source: ReportSource; report?: Report }[] = [];
   for await (const parsed of readAhead(sources, READ_AHEAD)) {
