@@ -81,7 +81,7 @@ export class BounceLedger {
           : [{ address: tagged?.email }];
     const outcomes: BounceOutcome[] = [];
     for (const entry of entries) {
-      const verdict = classify(report, entry.recipient);
+      const verdict = classify(report, entry.recipient, entry.address);
       const line = { ...base, recipient: entry.address ?? null, kind: verdict.kind, status: verdict.status ?? null, diagnostic: verdict.diagnostic ?? null };
       const reader = await this.reader(report, entry.address, tagged);
       if (!reader.found) {

@@ -29,6 +29,8 @@ export interface Report {
   messageIds: string[];
   /** The human-readable text, for bounces that are not DSNs (at most 64 KB). */
   text: string;
+  /** The report's own header lines (at most 8 KB): which software wrote it. */
+  headers: string;
 }
 
 export interface DsnRecipient {
@@ -54,11 +56,7 @@ export async function readReport(raw: Buffer): Promise<Report> {
     const type = attachment.contentType.toLowerCase();
     const content = attachment.content.toString('utf8');
     if (type === 'message/delivery-status' || type === 'message/global-delivery-status') {
-      for (const block of fieldBlocks(content).slice(1)) {
-        const address = typedAddress(first(block, 'final-recipient') ?? first(block, 'original-recipient'));
-        if (!address && !first(block, 'status')) continue;
-        recipients.push({ address, action: first(block, 'action')?.toLowerCase(), status: statusCode(first(block, 'status')), diagnostic: diagnostic(first(block, 'diagnostic-code')) });
-      }
+      for (const block of fieldBlocks(content)) recipients.push(...recipientsOf(block));
     } else if (type === 'message/feedback-report') {
       const [block = {}] = fieldBlocks(content);
       feedback = {
@@ -75,10 +73,8 @@ export async function readReport(raw: Buffer): Promise<Report> {
   if (!recipients.length) {
     const source = raw.subarray(0, 512 * 1024).toString('utf8');
     for (const [block] of source.matchAll(/^(?:Final|Original)-Recipient:[^\n]*\n(?:[^\n]*\S[^\n]*\n)*/gim)) {
-      const fields = libmime.decodeHeaders(block.replace(/\r/g, ''), { skipPrototypeKeys: true });
-      const address = typedAddress(first(fields, 'final-recipient') ?? first(fields, 'original-recipient'));
-      if (address && !recipients.some((recipient) => recipient.address === address)) {
-        recipients.push({ address, action: first(fields, 'action')?.toLowerCase(), status: statusCode(first(fields, 'status')), diagnostic: diagnostic(first(fields, 'diagnostic-code')) });
+      for (const recipient of recipientsOf(libmime.decodeHeaders(block.replace(/\r/g, ''), { skipPrototypeKeys: true }))) {
+        if (!recipients.some((known) => known.address === recipient.address)) recipients.push(recipient);
       }
     }
   }
@@ -102,6 +98,7 @@ export async function readReport(raw: Buffer): Promise<Report> {
     addresses: [...new Set([...haystack.matchAll(/[A-Za-z0-9._%-]+\+[A-Za-z0-9]+@[A-Za-z0-9.-]+/g)].map((match) => match[0]))],
     messageIds: [...new Set([...[...[...returned, text].join('\n').matchAll(/^\s*Message-ID:\s*<([^>\s]+)>/gim)].map((match) => `<${match[1]}>`), ...(ses?.messageIds ?? [])])].filter((id) => id !== `<${ownId}>`),
     text,
+    headers: headerText(mail).slice(0, 8 * 1024),
   };
 }
 
@@ -113,6 +110,22 @@ function fieldBlocks(content: string): Record<string, string[]>[] {
     .map((block) => block.trim())
     .filter(Boolean)
     .map((block) => libmime.decodeHeaders(`${block}\n`, { skipPrototypeKeys: true }));
+}
+
+/**
+ * The recipients of one block of a DSN. Each should have a block of its own, but some servers run
+ * them together with no blank line between: then each field holds one value per recipient, in order.
+ */
+function recipientsOf(block: Record<string, string[]>): DsnRecipient[] {
+  const count = Math.max(block['final-recipient']?.length ?? 0, block['original-recipient']?.length ?? 0);
+  const found: DsnRecipient[] = [];
+  for (let i = 0; i < count; i++) {
+    const nth = (name: string) => block[name]?.[i]?.trim() || undefined;
+    const address = typedAddress(nth('final-recipient') ?? nth('original-recipient'));
+    if (!address && !nth('status')) continue;
+    found.push({ address, action: nth('action')?.toLowerCase(), status: statusCode(nth('status')), diagnostic: diagnostic(nth('diagnostic-code')) });
+  }
+  return found;
 }
 
 function first(block: Record<string, string[]>, name: string): string | undefined {

@@ -25,7 +25,7 @@ export function nothing(why: string): Verdict {
 /** The classifier's reading of one recipient's status and the remote server's words, as a DSN would give them. */
 function serverWords(status: string | undefined, diagnostic: string | undefined): Verdict {
   return classify(
-    { id: '', from: '', subject: '', reportType: 'delivery-status', autoReply: false, recipients: [], failedRecipients: [], addresses: [], messageIds: [], text: '' },
+    { id: '', from: '', subject: '', reportType: 'delivery-status', autoReply: false, recipients: [], failedRecipients: [], addresses: [], messageIds: [], text: '', headers: '' },
     { action: 'failed', status, diagnostic },
   );
 }
