@@ -118,7 +118,9 @@ export async function run({ quick }) {
       },
     ];
   } finally {
-    rmSync(work, { recursive: true, force: true });
+    // KEEP=1 leaves the folder for a profiler (node --cpu-prof bin/digest.js bounces read …).
+    if (process.env.KEEP) process.stderr.write(`kept ${work}\n`);
+    else rmSync(work, { recursive: true, force: true });
   }
 }
 
