@@ -116,7 +116,8 @@ describe.runIf(browserAvailable())('digest preview', () => {
   });
 
   it('updates itself when the issue is saved, keeping the scroll position', async () => {
-    // Scroll once the frame has settled from the view switches above.
+    // Scroll once the frame has settled from the view switches above: the desktop view, loaded, taller than the window.
+    await expect.poll(() => email()?.evaluate(() => document.readyState === 'complete' && window.innerWidth > 375 && document.documentElement.scrollHeight - window.innerHeight > 400), { timeout: 10_000 }).toBe(true);
     await expect
       .poll(async () => {
         await email().evaluate(() => window.scrollTo(0, 400));
