@@ -1,5 +1,7 @@
 // Shared by the benchmarks: timing whole processes and in-process work, and summarising runs.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 
 /** Median, min and max of a list of numbers. */
 export function summarise(values) {
@@ -95,4 +97,45 @@ export async function forkSink(script, args = []) {
         child.send('window');
       }),
   };
+}
+
+/**
+ * Starts a server process and waits (at most 20 s) for the line that gives its URL; its stderr
+ * keeps being drained, and lines at level error are counted (cheaply: this process also runs the
+ * load, and the access log is a line per request).
+ */
+export async function startChild(args, options, urlOf) {
+  const child = spawn(process.execPath, args, { ...options, stdio: ['ignore', 'ignore', 'pipe'] });
+  const lines = createInterface({ input: child.stderr });
+  let errors = 0;
+  let found;
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${args.join(' ')} did not start within 20 s`)), 20_000);
+    lines.on('line', (line) => {
+      if (found) {
+        if (line.includes('"level":"error"')) errors++;
+        return;
+      }
+      found = urlOf(line);
+      if (found) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${args.join(' ')} exited ${code} before listening`));
+    });
+  });
+  return { child, url: typeof found === 'string' ? found : found.url, found, errors: () => errors };
+}
+
+/** SIGTERM, then SIGKILL after 10 s. */
+export async function stop(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
 }

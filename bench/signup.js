@@ -4,16 +4,13 @@
 // ledger and mails a confirmation (to the outbox folder: no route is set). After the runs the
 // ledger and the outbox are counted, so no figure stands for work that was not done. Needs
 // `npx tsc -p .` first (npm run bench does it).
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { row, summarise } from './lib.js';
+import { row, startChild, stop, summarise } from './lib.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'bin', 'digest.js');
@@ -181,43 +178,3 @@ function countFiles(folder) {
   return existsSync(folder) ? readdirSync(folder).filter((name) => !name.startsWith('.')).length : 0;
 }
 
-/**
- * Starts a server process and waits (at most 20 s) for the line that gives its URL; its stderr
- * keeps being drained, and lines at level error are counted (cheaply: this process also runs the
- * load, and the access log is a line per request).
- */
-async function startChild(args, options, urlOf) {
-  const child = spawn(process.execPath, args, { ...options, stdio: ['ignore', 'ignore', 'pipe'] });
-  const lines = createInterface({ input: child.stderr });
-  let errors = 0;
-  let found;
-  await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${args.join(' ')} did not start within 20 s`)), 20_000);
-    lines.on('line', (line) => {
-      if (found) {
-        if (line.includes('"level":"error"')) errors++;
-        return;
-      }
-      found = urlOf(line);
-      if (found) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${args.join(' ')} exited ${code} before listening`));
-    });
-  });
-  return { child, url: typeof found === 'string' ? found : found.url, found, errors: () => errors };
-}
-
-/** SIGTERM, then SIGKILL after 10 s. */
-async function stop(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
-}

@@ -2,15 +2,12 @@
 // node:http hello-world, both loaded by autocannon in the same run, alternately. Every request of
 // ours is a real unsubscribe, a write: first the readers already on the list, then addresses never
 // on it (recorded as unsubscribed). Needs `npx tsc -p .` first (npm run bench does it).
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { row, summarise } from './lib.js';
+import { row, startChild, stop, summarise } from './lib.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'bin', 'digest.js');
@@ -110,33 +107,3 @@ export async function run({ quick }) {
   }
 }
 
-/** Starts a server process and waits (at most 20 s) for the line that gives its URL; its stderr keeps being drained. */
-async function startChild(args, options, urlOf) {
-  const child = spawn(process.execPath, args, { ...options, stdio: ['ignore', 'ignore', 'pipe'] });
-  const lines = createInterface({ input: child.stderr });
-  const url = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${args.join(' ')} did not start within 20 s`)), 20_000);
-    lines.on('line', (line) => {
-      const found = urlOf(line);
-      if (found) {
-        clearTimeout(timer);
-        resolve(found);
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${args.join(' ')} exited ${code} before listening`));
-    });
-  });
-  return { child, url };
-}
-
-/** SIGTERM, then SIGKILL after 10 s. */
-async function stop(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
