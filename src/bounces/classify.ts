@@ -109,6 +109,15 @@ export function classify(report: Report, recipient?: DsnRecipient, address?: str
   return verdict(byStatus(status, code));
 }
 
+/**
+ * One recipient's status and the remote server's words, read as a DSN would give them: for a
+ * provider's webhook, which reports the same facts without a report around them.
+ */
+export function classifyAnswer(status: string | undefined, diagnostic: string | undefined): Verdict {
+  const report: Report = { id: '', from: '', subject: '', reportType: 'delivery-status', autoReply: false, recipients: [], failedRecipients: [], addresses: [], messageIds: [], text: '', headers: '' };
+  return classify(report, { action: 'failed', status, diagnostic });
+}
+
 /** RFC 3463 classes, where the words say nothing plainer. */
 function byStatus(status: string | undefined, code: string | undefined): Kind {
   if (status) {

@@ -1,4 +1,4 @@
-import { classify, type Kind, type Verdict } from '../classify.js';
+import { classifyAnswer, type Kind, type Verdict } from '../classify.js';
 
 /**
  * From what a provider says to a Verdict. The provider decides whether an address is dead: it
@@ -12,7 +12,7 @@ export function verdict(kind: Kind, said: { status?: string; diagnostic?: string
   const diagnostic = said.diagnostic?.replace(/^smtp;\s*/i, '').replace(/\s+/g, ' ').trim().slice(0, 500) || undefined;
   const words = said.fromServer === false ? undefined : diagnostic;
   let refined = kind;
-  if ((kind === 'hard' || kind === 'soft') && (status || words) && serverWords(status, words).kind === 'sender') refined = 'sender';
+  if ((kind === 'hard' || kind === 'soft') && (status || words) && classifyAnswer(status, words).kind === 'sender') refined = 'sender';
   const code = diagnostic ? /\b([245]\d\d)\b/.exec(diagnostic)?.[1] : undefined;
   return { kind: refined, ...(status ? { status } : {}), ...(code ? { code } : {}), ...(diagnostic ? { diagnostic } : {}) };
 }
@@ -20,14 +20,6 @@ export function verdict(kind: Kind, said: { status?: string; diagnostic?: string
 /** An event that changes nothing (a delivery, an open, a type digest does not act on), with why. */
 export function nothing(why: string): Verdict {
   return { kind: 'not-report', diagnostic: why };
-}
-
-/** The classifier's reading of one recipient's status and the remote server's words, as a DSN would give them. */
-function serverWords(status: string | undefined, diagnostic: string | undefined): Verdict {
-  return classify(
-    { id: '', from: '', subject: '', reportType: 'delivery-status', autoReply: false, recipients: [], failedRecipients: [], addresses: [], messageIds: [], text: '', headers: '' },
-    { action: 'failed', status, diagnostic },
-  );
 }
 
 /**
