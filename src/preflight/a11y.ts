@@ -91,7 +91,7 @@ export async function checkA11y(context: PreflightContext, options: A11yOptions 
   let unsure: Map<string, string>;
   // The timeout and the caller's signal both end the browser, which ends whatever waits on it.
   const stop = new AbortController();
-  const timer = setTimeout(() => stop.abort(new Error(`no result within ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
+  const timer = setTimeout(() => stop.abort(new Error(`no result within ${timeoutMs / 1000} s`)), timeoutMs);
   const onAbort = () => stop.abort(new Error('stopped'));
   context.signal?.addEventListener('abort', onAbort, { once: true });
   try {
