@@ -61,22 +61,29 @@ export async function checkSpam(context: PreflightContext, options: SpamOptions 
   try {
     raw = await sampleMessage(context, env);
   } catch (error) {
-    if (!isUserError(error)) throw error;
-    return { check: 'spam', diagnostics: [{ code: error.code, severity: 'error', message: `cannot build the message to score: ${error.message}`, file }] };
+    // A missing sender, a DKIM key that cannot be read or cannot sign: said, not thrown at the run.
+    const code = isUserError(error) ? error.code : 'spam-check-failed';
+    return { check: 'spam', diagnostics: [{ code, severity: 'error', message: `cannot build the message to score: ${(error as Error).message}`, file }] };
+  }
+
+  const diagnostics: Diagnostic[] = [];
+  if (env.DIGEST_DKIM_PRIVATE_KEY && !raw.subarray(0, 16).toString('latin1').startsWith('DKIM-Signature:')) {
+    // nodemailer's signer passes a message through unsigned when it cannot use the key: so would a send.
+    diagnostics.push({ code: 'dkim-not-signed', severity: 'warning', message: 'DIGEST_DKIM_PRIVATE_KEY is set, but the message came out unsigned: the key cannot sign (is it a PEM private key?)', file });
   }
 
   let output: string;
   try {
     output = await scanner.scan(raw, options.timeoutMs ?? SPAM_TIMEOUT_MS, context.signal);
   } catch (error) {
-    return { check: 'spam', diagnostics: [failed(`${scanner.name} failed: ${(error as Error).message}`, file)], notes: scanner.notes };
+    return { check: 'spam', diagnostics: [...diagnostics, failed(`${scanner.name} failed: ${(error as Error).message}`, file)], notes: scanner.notes };
   }
   const report = parseSpamReport(output);
   if (!report) {
     const first = output.trim().split('\n').slice(-1)[0]?.slice(0, 200) || 'nothing';
-    return { check: 'spam', diagnostics: [failed(`${scanner.name} gave no score that could be read (it printed: ${first})`, file)], notes: scanner.notes };
+    return { check: 'spam', diagnostics: [...diagnostics, failed(`${scanner.name} gave no score that could be read (it printed: ${first})`, file)], notes: scanner.notes };
   }
-  return { check: 'spam', diagnostics: judge(report, file), notes: [...notesOf(report, context, scanner.name), ...scanner.notes] };
+  return { check: 'spam', diagnostics: [...diagnostics, ...judge(report, file)], notes: [...notesOf(report, context, scanner.name), ...scanner.notes] };
 }
 
 function failed(message: string, file: string): Diagnostic {

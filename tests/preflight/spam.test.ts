@@ -157,6 +157,25 @@ describe('without SpamAssassin', () => {
   });
 });
 
+describe('a message that cannot be built', () => {
+  it('is one error line when there is no sender', async () => {
+    const bin = binFolder({ spamassassin: '#!/bin/sh\nexit 0\n' });
+    const noSender = await contextFor(sampleIssueText, 'name: Test Gazette\n');
+    expect((await checkSpam(noSender, { env: envWith({ PATH: bin }) })).diagnostics).toEqual([
+      { code: 'missing-from', severity: 'error', message: 'cannot build the message to score: no sender: set from: in the config or DIGEST_FROM', file: noSender.issue.file },
+    ]);
+  });
+
+  it('warns when a DKIM key is set but cannot sign (nodemailer then sends the message unsigned)', async () => {
+    const bin = binFolder({ spamassassin: "#!/bin/sh\ncat >/dev/null\nprintf 'Content analysis details:   (0.0 points, 5.0 required)\\n'\n" });
+    const context = await contextFor(sampleIssueText);
+    const result = await checkSpam(context, { env: envWith({ PATH: bin, DIGEST_DKIM_PRIVATE_KEY: '-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----', DIGEST_DKIM_SELECTOR: 'ledger' }) });
+    expect(result.diagnostics).toEqual([
+      { code: 'dkim-not-signed', severity: 'warning', message: 'DIGEST_DKIM_PRIVATE_KEY is set, but the message came out unsigned: the key cannot sign (is it a PEM private key?)', file: context.issue.file },
+    ]);
+  });
+});
+
 describe('a spamassassin command that fails', () => {
   let context: PreflightContext;
   beforeAll(async () => {
@@ -215,7 +234,7 @@ describe.runIf(spamAssassinAvailable())('with SpamAssassin', () => {
   let spamd: Spamd;
   beforeAll(async () => {
     [clean, spammy, spamd] = await Promise.all([contextFor(sampleIssueText), contextFor(spammyIssue), startSpamd()]);
-  });
+  }, 120_000);
   afterAll(async () => spamd?.stop());
 
   describe('through spamd, with the spamc client', () => {
