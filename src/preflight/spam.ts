@@ -67,11 +67,6 @@ export async function checkSpam(context: PreflightContext, options: SpamOptions 
   }
 
   const diagnostics: Diagnostic[] = [];
-  if (env.DIGEST_DKIM_PRIVATE_KEY && !raw.subarray(0, 16).toString('latin1').startsWith('DKIM-Signature:')) {
-    // nodemailer's signer passes a message through unsigned when it cannot use the key: so would a send.
-    diagnostics.push({ code: 'dkim-not-signed', severity: 'warning', message: 'DIGEST_DKIM_PRIVATE_KEY is set, but the message came out unsigned: the key cannot sign (is it a PEM private key?)', file });
-  }
-
   let output: string;
   try {
     output = await scanner.scan(raw, options.timeoutMs ?? SPAM_TIMEOUT_MS, context.signal);

@@ -166,12 +166,12 @@ describe('a message that cannot be built', () => {
     ]);
   });
 
-  it('warns when a DKIM key is set but cannot sign (nodemailer then sends the message unsigned)', async () => {
+  it('is one error line when the DKIM key cannot sign (a send refuses it too, rather than going out unsigned)', async () => {
     const bin = binFolder({ spamassassin: "#!/bin/sh\ncat >/dev/null\nprintf 'Content analysis details:   (0.0 points, 5.0 required)\\n'\n" });
     const context = await contextFor(sampleIssueText);
     const result = await checkSpam(context, { env: envWith({ PATH: bin, DIGEST_DKIM_PRIVATE_KEY: '-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----', DIGEST_DKIM_SELECTOR: 'ledger' }) });
     expect(result.diagnostics).toEqual([
-      { code: 'dkim-not-signed', severity: 'warning', message: 'DIGEST_DKIM_PRIVATE_KEY is set, but the message came out unsigned: the key cannot sign (is it a PEM private key?)', file: context.issue.file },
+      { code: 'invalid-dkim', severity: 'error', message: expect.stringMatching(/^cannot build the message to score: DIGEST_DKIM_PRIVATE_KEY is not a usable DKIM private key \(an RSA key in PEM\): /), file: context.issue.file },
     ]);
   });
 });
