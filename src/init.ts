@@ -6,6 +6,7 @@ import { signupForm } from './signup/form.js';
 import { UserError } from './errors.js';
 import { writeFileAtomic } from './fs.js';
 import { builtinTemplates } from './render/template.js';
+import { labelsFor } from './render/labels.js';
 
 export interface InitOptions {
   name: string;
@@ -119,6 +120,6 @@ function formSnippet(config: ResolvedConfig): string {
      It posts to digest serve (signup.enabled: true in digest.config.yaml), which mails a link to
      confirm: nobody is subscribed until they press its button. The hidden "website" field catches
      bots; keep it. Style it with the .digest-signup class. -->
-${signupForm({ action, consent: config.signup.consent, button: config.labels.subscribeButton }, '')}
+${signupForm({ action, consent: config.signup.consent, button: labelsFor(config.language, config.labels).subscribeButton }, '')}
 `;
 }

@@ -1,6 +1,7 @@
 import type { ResolvedConfig } from '../config.js';
 import type { BuiltEdition } from './editions.js';
 import { escapeHtml as h, escapeXml as x } from '../escape.js';
+import { labelsFor } from '../render/labels.js';
 
 /** The site's public root, with a trailing slash, or undefined without baseUrl (links stay relative). */
 export function siteRoot(config: ResolvedConfig): string | undefined {
@@ -34,7 +35,7 @@ export function indexPage(config: ResolvedConfig, editions: BuiltEdition[]): str
     </li>`,
     )
     .join('\n');
-  const subscribe = config.subscribeUrl ? `\n    <p><a class="subscribe" href="${h(config.subscribeUrl)}">${h(config.labels.subscribeButton)}</a></p>` : '';
+  const subscribe = config.subscribeUrl ? `\n    <p><a class="subscribe" href="${h(config.subscribeUrl)}">${h(labelsFor(config.language, config.labels).subscribeButton)}</a></p>` : '';
   return `<!doctype html>
 <html lang="${h(config.language)}">
 <head>
