@@ -78,8 +78,8 @@ export const catalogue: Readonly<Record<string, Labels>> = {
     subscribeButton: 'اشترك',
     viewInBrowser: 'عرض في المتصفح',
     unsubscribe: 'إلغاء الاشتراك',
-    receiving: 'تصلك هذه الرسالة لاشتراكك في النشرة البريدية',
-    requested: 'تصلك هذه الرسالة مرة واحدة فقط لأن هذا العنوان أُدخل في نموذج الاشتراك في النشرة البريدية',
+    receiving: 'تصلك هذه الرسالة لاشتراكك في',
+    requested: 'تصلك هذه الرسالة مرة واحدة فقط لأن هذا العنوان أُدخل في نموذج الاشتراك في',
   },
   he: {
     summary: 'בגיליון הזה',
