@@ -61,6 +61,7 @@ name: ${q(o.name)}
 from: ${q(o.from)}
 # The postal address printed in every issue's footer: required by law for bulk mail in many countries.
 address: ${q(o.address)}
+# The issues' language: the template's words, the dates and the direction (rtl for ar, he, fa…).
 language: ${q(o.language)}
 # Where the web versions of issues are published; "view in browser" links point here.
 baseUrl: ${q(o.baseUrl)}
