@@ -307,6 +307,12 @@ describe('the Arabic and Hebrew samples', () => {
     expect(samples.ar!.html).not.toMatch(/<t[hd] [^>]*text-align: left/);
   });
 
+  it('gives each heading an anchor in its own letters, not "section" for all', () => {
+    const ids = [...samples.he!.html.matchAll(/<h2 id="([^"]*)"/g)].map((match) => match[1]);
+    expect(ids).toEqual(['שביל-האופניים-נפתח', 'הספרייה-פתוחה-עד-מאוחר', 'שוק-האיכרים-חוזר-לכיכר', 'מה-מחכה-לנו-השבוע']);
+    expect(new Set([...samples.ar!.html.matchAll(/<h2 id="([^"]*)"/g)].map((match) => match[1])).size).toBe(4);
+  });
+
   it('keeps the plain text in logical order, with no bidi controls added', () => {
     const flat = (text: string) => text.replace(/\s+/g, ' ');
     const arabic = flat(samples.ar!.text);
