@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { UserError } from './errors.js';
+import { directions, languageTag } from './language.js';
 import { parseYaml, validate } from './yaml.js';
 
 export const CONFIG_FILE = 'digest.config.yaml';
@@ -30,20 +31,24 @@ const brandSchema = z
   })
   .strict();
 
-/** The words a template prints around the content, so an issue in another language reads whole. */
+/**
+ * The words a template prints around the content. Each comes from the catalogue for the issue's
+ * language (src/render/labels.ts); one set here replaces that word in every language.
+ */
+const label = z.string().min(1, 'must not be empty').optional();
 const labelsSchema = z
   .object({
-    summary: z.string().default('In this issue'),
-    related: z.string().default('Related'),
-    by: z.string().default('By'),
-    subscribeTitle: z.string().default('Was this forwarded to you?'),
-    subscribeText: z.string().default('Get the next issue in your inbox, free, every week.'),
-    subscribeButton: z.string().default('Subscribe'),
-    viewInBrowser: z.string().default('View in browser'),
-    unsubscribe: z.string().default('Unsubscribe'),
-    receiving: z.string().default('You are receiving this email because you subscribed to'),
+    summary: label,
+    related: label,
+    by: label,
+    subscribeTitle: label,
+    subscribeText: label,
+    subscribeButton: label,
+    viewInBrowser: label,
+    unsubscribe: label,
+    receiving: label,
     /** The footer of the sign-up confirmation, sent to someone not on the list yet. */
-    requested: z.string().default('You are receiving this one email because this address was entered in the sign-up form of'),
+    requested: label,
   })
   .strict();
 
@@ -126,10 +131,9 @@ const configSchema = z
     from: z.string().optional(),
     /** The postal address every bulk message must carry (CAN-SPAM, and readers' trust). */
     address: z.string().optional(),
-    language: z
-      .string()
-      .regex(/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/, 'must be a language tag such as en or en-GB')
-      .default('en'),
+    language: languageTag.default('en'),
+    /** Overrides the direction the language implies (rtl for ar, he, fa…), for the issues that do not set a language of their own. */
+    direction: z.enum(directions, { error: 'must be ltr or rtl' }).optional(),
     /** Where the web versions are published; "view in browser" links point here. */
     baseUrl: z.url({ protocol: /^https?$/ }).optional(),
     subscribeUrl: z.url({ protocol: /^https?$/ }).optional(),
@@ -160,7 +164,8 @@ const configSchema = z
     signup: signupSchema.default(signupSchema.parse({})),
     webhooks: webhooksSchema.default({}),
     brand: brandSchema.default(brandSchema.parse({})),
-    labels: labelsSchema.default(labelsSchema.parse({})),
+    /** Only the words set here: the rest come from the catalogue for each issue's language. */
+    labels: labelsSchema.default({}),
   })
   .strict();
 

@@ -6,6 +6,7 @@ import { signupForm } from './signup/form.js';
 import { UserError } from './errors.js';
 import { writeFileAtomic } from './fs.js';
 import { builtinTemplates } from './render/template.js';
+import { labelsFor } from './render/labels.js';
 
 export interface InitOptions {
   name: string;
@@ -60,6 +61,7 @@ name: ${q(o.name)}
 from: ${q(o.from)}
 # The postal address printed in every issue's footer: required by law for bulk mail in many countries.
 address: ${q(o.address)}
+# The issues' language: the template's words, the dates and the direction (rtl for ar, he, fa…).
 language: ${q(o.language)}
 # Where the web versions of issues are published; "view in browser" links point here.
 baseUrl: ${q(o.baseUrl)}
@@ -119,6 +121,6 @@ function formSnippet(config: ResolvedConfig): string {
      It posts to digest serve (signup.enabled: true in digest.config.yaml), which mails a link to
      confirm: nobody is subscribed until they press its button. The hidden "website" field catches
      bots; keep it. Style it with the .digest-signup class. -->
-${signupForm({ action, consent: config.signup.consent, button: config.labels.subscribeButton }, '')}
+${signupForm({ action, consent: config.signup.consent, button: labelsFor(config.language, config.labels).subscribeButton }, '')}
 `;
 }

@@ -1,6 +1,8 @@
 import type { ResolvedConfig } from '../config.js';
 import type { BuiltEdition } from './editions.js';
 import { escapeHtml as h, escapeXml as x } from '../escape.js';
+import { textDirection } from '../language.js';
+import { labelsFor } from '../render/labels.js';
 
 /** The site's public root, with a trailing slash, or undefined without baseUrl (links stay relative). */
 export function siteRoot(config: ResolvedConfig): string | undefined {
@@ -34,9 +36,9 @@ export function indexPage(config: ResolvedConfig, editions: BuiltEdition[]): str
     </li>`,
     )
     .join('\n');
-  const subscribe = config.subscribeUrl ? `\n    <p><a class="subscribe" href="${h(config.subscribeUrl)}">${h(config.labels.subscribeButton)}</a></p>` : '';
+  const subscribe = config.subscribeUrl ? `\n    <p><a class="subscribe" href="${h(config.subscribeUrl)}">${h(labelsFor(config.language, config.labels).subscribeButton)}</a></p>` : '';
   return `<!doctype html>
-<html lang="${h(config.language)}">
+<html lang="${h(config.language)}" dir="${config.direction ?? textDirection(config.language)}">
 <head>
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { directions, languageTag } from '../language.js';
 
 /** A calendar date as the editor writes it, checked to exist (no 2024-02-30). */
 const calendarDate = z
@@ -46,6 +47,10 @@ export const frontMatterSchema = z.object({
     .string()
     .regex(/^[a-zA-Z0-9][a-zA-Z0-9_-]*$/, 'must be the name of a folder in templates/ (letters, digits, - and _)')
     .optional(),
+  /** The issue's own language, when it differs from the newsletter's: its words, dates and direction. */
+  language: languageTag.optional(),
+  /** ltr or rtl, when the language alone would say otherwise. */
+  direction: z.enum(directions, { error: 'must be ltr or rtl' }).optional(),
   slug: z
     .string()
     .regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be lower-case letters, digits, - and _ (it names files and URLs)')

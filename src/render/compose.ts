@@ -1,5 +1,7 @@
 import type { ResolvedConfig } from '../config.js';
 import type { IssueMeta } from '../issue/load.js';
+import { sides, textDirection, type Direction, type Sides } from '../language.js';
+import { labelsFor, type Labels } from './labels.js';
 import type { Block, Outline, Part } from './outline.js';
 import type { Template } from './template.js';
 
@@ -12,12 +14,15 @@ export interface TemplateContext {
     name: string;
     tagline?: string;
     address?: string;
+    /** This edition's language: the issue's own if its front matter sets one, else the config's. */
     language: string;
     logo?: string;
     subscribeUrl?: string;
   };
   brand: ResolvedConfig['brand'];
-  labels: ResolvedConfig['labels'];
+  labels: Labels;
+  /** Which way the edition reads, and its sides: partials write `border-{{dir.start}}`, `dir="{{dir.name}}"`. */
+  dir: Sides;
   issue: {
     title: string;
     subject: string;
@@ -40,6 +45,7 @@ export interface TemplateContext {
  * passes its own server so that images beside the issue show before they are published.
  */
 export function templateContext(meta: IssueMeta, preheader: string, outline: Outline, config: ResolvedConfig, assetBase?: string, transactional = false): TemplateContext {
+  const { language, direction } = editionLanguage(meta, config);
   const base = config.baseUrl ? `${config.baseUrl.replace(/\/+$/, '')}/` : undefined;
   const assets = assetBase ?? base;
   const absolute = (src: string) => (assets && isRelative(src) ? new URL(src, assets).href : src);
@@ -51,12 +57,13 @@ export function templateContext(meta: IssueMeta, preheader: string, outline: Out
       name: config.name,
       tagline: config.tagline,
       address: config.address,
-      language: config.language,
+      language,
       logo: config.brand.logo,
       subscribeUrl: config.subscribeUrl ?? config.baseUrl,
     },
     brand: config.brand,
-    labels: config.labels,
+    labels: labelsFor(language, config.labels),
+    dir: sides(direction),
     issue: {
       title: meta.title,
       subject: meta.subject,
@@ -72,6 +79,17 @@ export function templateContext(meta: IssueMeta, preheader: string, outline: Out
     summary: outline.summary,
     sections: outline.sections.map((section) => ({ ...section, parts: resolveParts(section.parts) })),
   };
+}
+
+/**
+ * The language and direction of one edition. An issue that names its own language takes the
+ * direction of that language (the config's `direction` was said about the config's language);
+ * `direction` in front matter beats both.
+ */
+export function editionLanguage(meta: Pick<IssueMeta, 'language' | 'direction'>, config: Pick<ResolvedConfig, 'language' | 'direction'>): { language: string; direction: Direction } {
+  const language = meta.language ?? config.language;
+  const direction = meta.direction ?? (meta.language ? undefined : config.direction) ?? textDirection(language);
+  return { language, direction };
 }
 
 /** Tree → MJML: the template's layout and partials, rendered once per issue. */

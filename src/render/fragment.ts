@@ -4,10 +4,12 @@ import rehypeSanitize, { defaultSchema } from 'rehype-sanitize';
 import rehypeStringify from 'rehype-stringify';
 import remarkRehype from 'remark-rehype';
 import { unified } from 'unified';
+import { rehypeDirAuto } from './dir-auto.js';
 
 /**
  * GitHub's sanitizing rules (no <script>, no event handlers, no javascript: links) with the few
  * additions an email needs. Raw HTML in an issue is parsed, then filtered, never passed through.
+ * It keeps `dir` on any element, so an issue's own `<p dir="rtl">` survives the filter.
  */
 const schema = {
   ...defaultSchema,
@@ -19,6 +21,7 @@ const toHtml = unified()
   .use(remarkRehype, { allowDangerousHtml: true })
   .use(rehypeRaw)
   .use(rehypeSanitize, schema)
+  .use(rehypeDirAuto)
   .use(rehypeStringify)
   .freeze();
 
@@ -42,6 +45,6 @@ function restoreMergeFields(html: string): string {
 /** The inline content of a heading or list item, without the wrapping block element. */
 export function inlineHtml(nodes: PhrasingContent[], definitions: Definition[] = []): string {
   return fragmentHtml([{ type: 'paragraph', children: nodes }], definitions)
-    .replace(/^<p>/, '')
+    .replace(/^<p[^>]*>/, '')
     .replace(/<\/p>$/, '');
 }

@@ -158,14 +158,11 @@ function loneImage(node: RootContent): Image | undefined {
 }
 
 function anchor(text: string): string {
-  return (
-    text
-      .normalize('NFKD')
-      .replace(/[\u0300-\u036f]/g, '')
-      .toLowerCase()
-      .replace(/[^a-z0-9]+/g, '-')
-      .replace(/^-+|-+$/g, '') || 'section'
-  );
+  const plain = text.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase();
+  const latin = plain.replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+  // A heading in Arabic, Hebrew, Cyrillic… has no Latin letters: keep its own, not "section" for all.
+  const own = latin ? '' : plain.replace(/\p{M}+/gu, '').replace(/[^\p{L}\p{N}]+/gu, '-').replace(/^-+|-+$/g, '');
+  return latin || own || 'section';
 }
 
 function openingText(tree: Root): string {

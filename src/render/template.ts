@@ -87,14 +87,35 @@ function shown(file: string): string {
 }
 
 function registerHelpers(handlebars: typeof Handlebars) {
-  /** `{{date issue.date newsletter.language}}`: "Friday, 8 March 2024", in the newsletter's language. */
+  /**
+   * `{{date issue.date newsletter.language}}`: "Friday, 8 March 2024", "الجمعة، 8 مارس 2024",
+   * "יום שישי, 8 במרץ 2024": Intl's long date in the edition's language, its digits as Intl gives them.
+   */
   handlebars.registerHelper('date', (value: string, language: unknown) => {
     const when = new Date(`${value}T12:00:00Z`);
     if (Number.isNaN(when.getTime())) return value;
     const locale = typeof language === 'string' ? language : 'en';
-    return new Intl.DateTimeFormat(locale, { dateStyle: 'full', timeZone: 'UTC' }).format(when);
+    try {
+      return new Intl.DateTimeFormat(locale, { dateStyle: 'full', timeZone: 'UTC' }).format(when);
+    } catch {
+      // A tag of the right shape that Intl still refuses (en-US-US): English rather than no issue.
+      return new Intl.DateTimeFormat('en', { dateStyle: 'full', timeZone: 'UTC' }).format(when);
+    }
   });
   handlebars.registerHelper('eq', (a: unknown, b: unknown) => a === b);
+  /**
+   * `padding: {{mirror "2px 0 2px 16px"}}`: a CSS box shorthand written for ltr (top right bottom
+   * left), its right and left swapped when the edition reads rtl. The shorthand stays one
+   * declaration, as clients without logical properties need, and ltr output is what was written.
+   */
+  handlebars.registerHelper('mirror', function (this: unknown, value: unknown, options: Handlebars.HelperOptions) {
+    const box = String(value ?? '');
+    const rtl = (options.data?.root as { dir?: { rtl?: boolean } } | undefined)?.dir?.rtl === true;
+    const parts = box.trim().split(/\s+/);
+    if (!rtl || parts.length < 2) return box;
+    const [top, right, bottom = top, left = right] = parts as [string, string, string?, string?];
+    return `${top} ${left} ${bottom} ${right}`;
+  });
   /** A multi-line setting (the postal address) with its line breaks kept, each line escaped. */
   handlebars.registerHelper('lines', (value: unknown) =>
     new handlebars.SafeString(

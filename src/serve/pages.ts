@@ -1,5 +1,6 @@
 import type { ResolvedConfig } from '../config.js';
 import { escapeHtml as h } from '../escape.js';
+import { labelsFor } from '../render/labels.js';
 
 /**
  * The address as the confirm page shows it: enough for its owner to recognise, little for someone
@@ -65,7 +66,7 @@ export function confirmPage(config: ResolvedConfig, email: string, alreadyUnsubs
     `    <p>Stop sending ${h(config.name)} to <span class="address">${h(maskAddress(email))}</span>?</p>
     <form method="post">
       <input type="hidden" name="confirm" value="unsubscribe">
-      <button type="submit">${h(config.labels.unsubscribe)}</button>
+      <button type="submit">${h(labelsFor(config.language, config.labels).unsubscribe)}</button>
     </form>`,
   );
 }

@@ -4,6 +4,7 @@ import type { BuiltEdition } from '../archive/editions.js';
 import { issuePath, longDate } from '../archive/pages.js';
 import { signupForm } from '../signup/form.js';
 import { maskAddress, page } from './pages.js';
+import { labelsFor } from '../render/labels.js';
 
 /**
  * The sign-up form: works without JavaScript, labelled fields, the consent text beside the button,
@@ -25,7 +26,7 @@ ${latest.map((edition) => `        <li><a href="${h(issuePath(edition.slug))}">$
     `${config.tagline ? `    <p>${h(config.tagline)}</p>\n` : ''}${problem ? `    <p class="problem" role="alert">${h(problem)}</p>\n` : ''}${signupForm({
       action,
       consent: config.signup.consent,
-      button: config.labels.subscribeButton,
+      button: labelsFor(config.language, config.labels).subscribeButton,
       invalid: Boolean(problem),
     })}${issues}`,
   );

@@ -135,4 +135,15 @@ describe('digest archive', () => {
     expect(readFileSync(join(out, 'index.html'), 'utf8')).toContain('No issues yet.');
     expect((await new Parser().parseString(readFileSync(join(out, 'feed.xml'), 'utf8'))).items).toEqual([]);
   });
+
+  test('the index reads in the newsletter’s language and direction, with its subscribe word', async () => {
+    const arabic = await project(editions, 'name: نشرة الوادي\nlanguage: ar\nbaseUrl: https://gazette.example/news\nsubscribeUrl: https://gazette.example/join\n');
+    await writeArchive(arabic.config, { out: arabic.out });
+    const html = readFileSync(join(arabic.out, 'index.html'), 'utf8');
+    expect(html).toContain('<html lang="ar" dir="rtl">');
+    expect(html).toContain('>اشترك</a>');
+    const english = await project();
+    await writeArchive(english.config, { out: english.out });
+    expect(readFileSync(join(english.out, 'index.html'), 'utf8')).toContain('<html lang="en" dir="ltr">');
+  });
 });
