@@ -34,7 +34,7 @@ export interface DnsCheckOptions {
 export function createDnsCheck(options: DnsCheckOptions = {}): PreflightCheck {
   return {
     id: 'dns',
-    title: 'the sending domain in DNS: SPF, DKIM key, DMARC alignment, MX',
+    title: 'the sending domain in DNS (SPF, DKIM, DMARC, MX)',
     network: true,
     cheap: true,
     run: (context) => checkDomain(context, options),
@@ -45,6 +45,9 @@ export const dnsCheck: PreflightCheck = createDnsCheck();
 
 // ---------------------------------------------------------------------------------------------
 // DNS: one Resolver per run, answers shared between the parts (mailauth asks some of them again)
+
+/** Special-use top-level names: .test, .example, .invalid, .localhost (RFC 2606, 6761), .local (mDNS, RFC 6762). */
+const RESERVED = /(^|\.)(test|example|invalid|localhost|local)$/;
 
 /** An address from TEST-NET-1 (RFC 5737): no sender's SPF has reason to allow it. */
 const PROBE_IP = '192.0.2.1';
@@ -295,6 +298,28 @@ interface DmarcFinding {
 
 const POLICIES = new Set(['none', 'quarantine', 'reject']);
 
+const SPF_FAULTS: Record<SpfState, string> = {
+  ok: '',
+  missing: 'no record',
+  multiple: 'more than one record',
+  invalid: 'an invalid record',
+  lookups: 'too many DNS lookups',
+  unknown: 'not checked',
+};
+
+const DKIM_FAULTS: Record<DkimState, string> = {
+  ok: '',
+  unsigned: '',
+  config: '',
+  missing: 'no key record',
+  revoked: 'the key is revoked',
+  invalid: 'an unusable record',
+  'key-type': 'a key of another type',
+  short: 'a key too short',
+  mismatch: 'a different key from ours',
+  unknown: 'not checked',
+};
+
 async function checkDmarc(dns: Dns, fromDomain: string): Promise<DmarcFinding> {
   const asked: string[] = [];
   const resolver = (name: string, type: string) => {
@@ -402,9 +427,28 @@ async function checkDomain(context: PreflightContext, options: DnsCheckOptions):
   if (!fromDomain) return { check: 'dns', diagnostics: [], skipped: `from: "${config.from}" holds no email address with a domain to look up` };
   const bounceDomain = config.bounceAddress ? domainOf(config.bounceAddress) : undefined;
   const envelopeDomain = bounceDomain ?? fromDomain;
+  // Names public DNS never holds (RFC 2606, 6761, 6762): asking the system's resolver about them
+  // yields only "no such domain" everywhere. Checked when DIGEST_DNS_SERVERS names a server that may
+  // answer for them (a test's, a lab's), skipped otherwise.
+  const reserved = [fromDomain, bounceDomain].find((domain) => domain && RESERVED.test(domain));
+  if (reserved && !context.dnsServers?.length) {
+    return { check: 'dns', diagnostics: [], skipped: `${reserved} is under a name reserved for tests and examples, which public DNS never holds (set DIGEST_DNS_SERVERS to a server that answers for it)` };
+  }
   const where = await configLines(config);
 
-  const dns = new Dns(context.dnsServers, { timeoutMs: options.timeoutMs ?? 2000, tries: options.tries ?? 2 });
+  let dns: Dns;
+  try {
+    dns = new Dns(context.dnsServers, { timeoutMs: options.timeoutMs ?? 2000, tries: options.tries ?? 2 });
+  } catch (error) {
+    // setServers takes addresses only: `127.0.0.1`, `127.0.0.1:5353`, `[::1]:53`.
+    const diagnostic: Diagnostic = {
+      code: 'dns-servers',
+      severity: 'error',
+      message: `DIGEST_DNS_SERVERS (${context.dnsServers?.join(' ')}) must be IP addresses with an optional port, such as 127.0.0.1:5353 or [::1]:53 (${(error as Error).message})`,
+      file: where.file,
+    };
+    return { check: 'dns', diagnostics: [diagnostic] };
+  }
   const signal = context.signal;
   signal?.throwIfAborted();
   const cancel = () => dns.cancel();
@@ -431,8 +475,8 @@ async function checkDomain(context: PreflightContext, options: DnsCheckOptions):
 
   // Nothing answered at all: one finding, not one per question.
   if (dns.answered === 0 && dns.failures.length > 0) {
-    const codes = [...new Set(dns.failures.map((failure) => failureText(failure)))].join(', ');
-    report.add('dns-failure', 'warning', `no DNS answers from ${dns.describe()} (${codes}): nothing about ${fromDomain} could be checked`);
+    const codes = [...new Set(dns.failures.map((failure) => FAILURES[failure.code] ?? failure.code))].join(', ');
+    report.add('dns-failure', 'warning', `every DNS lookup failed asking ${dns.describe()} (${codes}): nothing about ${fromDomain} could be checked`);
     if (dkim.state === 'unsigned' || dkim.state === 'config') reportDkim(report, dkim, fromDomain);
     return report.result();
   }
@@ -591,14 +635,14 @@ function reportDmarc(report: Report, dmarc: DmarcFinding, facts: { fromDomain: s
   const spfSays = !spfWorks
     ? spf.state === 'unknown'
       ? `SPF at ${envelopeDomain} could not be checked`
-      : `SPF at ${envelopeDomain} does not pass (${spf.state === 'missing' ? 'no record' : spf.state === 'lookups' ? 'too many lookups' : `${spf.state} record`})`
+      : `SPF at ${envelopeDomain} does not pass (${SPF_FAULTS[spf.state]})`
     : spfDomainAligns
       ? `SPF (${envelopeDomain}, ${mode(strictSpf)})`
       : `SPF's domain ${envelopeDomain} does not align with ${fromDomain} (${mode(strictSpf)})`;
   const dkimSays = !dkimConfigured
     ? 'DKIM is not configured'
     : !dkimWorks
-      ? `DKIM at ${dkim.name} does not verify (${dkim.state === 'unknown' ? 'not checked' : dkim.state})`
+      ? `DKIM at ${dkim.name} does not verify (${DKIM_FAULTS[dkim.state]})`
       : dkimDomainAligns
         ? `DKIM (d=${dkimDomain}, ${mode(strictDkim)})`
         : `DKIM's d=${dkimDomain} does not align with ${fromDomain} (${mode(strictDkim)})`;
