@@ -120,7 +120,8 @@ class Dns {
   }
 
   describe(): string {
-    return this.servers?.length ? this.servers.join(', ') : 'the system resolver';
+    const servers = this.resolver.getServers().join(', ');
+    return this.servers?.length ? servers : `the system's resolver (${servers || 'none configured'})`;
   }
 }
 
