@@ -1,6 +1,7 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { Resolver } from 'node:dns/promises';
 import { readFile } from 'node:fs/promises';
+import { isAbsolute, relative } from 'node:path';
 import { domainToASCII } from 'node:url';
 import addressparser from 'nodemailer/lib/addressparser';
 import { CONFIG_FILE, type ResolvedConfig } from '../config.js';
@@ -399,7 +400,9 @@ interface Where {
 
 /** The config file, and the lines of from: and bounceAddress: when the values in use are the ones written there. */
 async function configLines(config: ResolvedConfig): Promise<Where> {
-  const where: Where = { file: config.file ?? CONFIG_FILE };
+  // As the editor would type it: relative to the working folder when the file is inside it.
+  const shown = config.file ? relative(process.cwd(), config.file) : CONFIG_FILE;
+  const where: Where = { file: config.file && !shown.startsWith('..') && !isAbsolute(shown) ? shown : (config.file ?? CONFIG_FILE) };
   if (!config.file) return where;
   try {
     const located = parseYaml(await readFile(config.file, 'utf8'), where.file);
@@ -647,7 +650,12 @@ function reportDmarc(report: Report, dmarc: DmarcFinding, facts: { fromDomain: s
       : dkimDomainAligns
         ? `DKIM (d=${dkimDomain}, ${mode(strictDkim)})`
         : `DKIM's d=${dkimDomain} does not align with ${fromDomain} (${mode(strictDkim)})`;
-  const policy = dmarc.state === 'ok' && dmarc.policy ? `DMARC ${dmarc.isOrgRecord && dmarc.sp ? 'sp' : 'p'}=${dmarc.policy}${dmarc.pct !== undefined && dmarc.pct < 100 ? ` pct=${dmarc.pct}` : ''} at ${dmarc.at}` : 'no DMARC record';
+  const policy =
+    dmarc.state !== 'ok'
+      ? 'DMARC (none published)'
+      : dmarc.policy && POLICIES.has(dmarc.policy)
+        ? `DMARC ${dmarc.isOrgRecord && dmarc.sp ? 'sp' : 'p'}=${dmarc.policy}${dmarc.pct !== undefined && dmarc.pct < 100 ? ` pct=${dmarc.pct}` : ''} at ${dmarc.at}`
+        : `DMARC at ${dmarc.at} (no valid p=)`;
   if (dmarc.state === 'ok') report.note(`DMARC ${dmarc.at}: ${dmarc.rr}`);
 
   if (byDkim || bySpf) {
@@ -662,7 +670,7 @@ function reportDmarc(report: Report, dmarc: DmarcFinding, facts: { fromDomain: s
   report.add(
     'dmarc-unaligned',
     enforced ? 'error' : 'warning',
-    `nothing passes DMARC for ${fromDomain}: ${spfSays}; ${dkimSays}. ${enforced ? `With ${policy} receivers will ${dmarc.policy === 'reject' ? 'refuse' : 'quarantine'} the messages` : `With ${policy} nothing is enforced yet, but Gmail and Yahoo expect bulk mail to align`}`,
+    `nothing passes DMARC for ${fromDomain}: ${spfSays}; ${dkimSays}. ${enforced ? `With ${policy} receivers will ${dmarc.policy === 'reject' ? 'refuse' : 'quarantine'} the messages` : `${dmarc.state === 'ok' ? `With ${policy}` : 'With no DMARC record'} nothing is enforced yet, but Gmail and Yahoo expect bulk mail to align`}`,
     spfWorks && !spfDomainAligns ? 'bounce' : 'from',
   );
 }

@@ -68,6 +68,7 @@ complete(zones, 'edkey.test', { dkim: edwards.publicKey });
 complete(zones, 'shortkey.test', { dkim: short.publicKey });
 complete(zones, 'nodmarc.test', { dmarc: null });
 complete(zones, 'pnone.test', { dmarc: 'v=DMARC1; p=none; rua=mailto:dmarc@pnone.test' });
+complete(zones, 'nop.test', { dmarc: 'v=DMARC1; rua=mailto:dmarc@nop.test' });
 // A From on a subdomain: DMARC found at the organisational domain, whose sp= applies.
 zones.txt('_dmarc.orgdmarc.test', 'v=DMARC1; p=reject; sp=none');
 complete(zones, 'letters.orgdmarc.test', { dmarc: null, dkim: null });
@@ -110,6 +111,7 @@ const cases: Record<string, Case> = {
   shortkey: { from: 'news@shortkey.test' },
   nodmarc: { from: 'news@nodmarc.test' },
   pnone: { from: 'news@pnone.test' },
+  nop: { from: 'news@nop.test' },
   orgdmarc: { from: 'news@letters.orgdmarc.test' },
   unaligned: { from: 'news@unal.test', bounce: 'bounces@elsewhere.test' },
   nomx: { from: 'news@nomx.test' },
@@ -265,9 +267,14 @@ describe.skipIf(!dnsmasqAvailable())('the sending domain in DNS, against dnsmasq
     expect(find(result, 'dkim-unaligned')!.message).toContain('d=elsewhere.test, which does not align with From\'s good.test');
   });
 
-  test('no DMARC, p=none, and a subdomain under its organisational domain\'s sp=none', async () => {
-    expect(verdict(await run('nodmarc'))).toEqual(['warning dmarc-missing']);
+  test('no DMARC, p=none, no p= at all, and a subdomain under its organisational domain\'s sp=none', async () => {
+    const nodmarc = await run('nodmarc');
+    expect(verdict(nodmarc)).toEqual(['warning dmarc-missing']);
+    expect(nodmarc.notes).toContain('DMARC (none published): aligned by DKIM (d=nodmarc.test, relaxed) and by SPF (nodmarc.test, relaxed)');
     expect(verdict(await run('pnone'))).toEqual(['warning dmarc-none']);
+    const nop = await run('nop');
+    expect(verdict(nop)).toEqual(['warning dmarc-invalid']);
+    expect(nop.notes).toContain('DMARC at _dmarc.nop.test (no valid p=): aligned by DKIM (d=nop.test, relaxed) and by SPF (nop.test, relaxed)');
     const org = await run('orgdmarc', {});
     expect(verdict(org)).toEqual(['warning dkim-unsigned', 'warning dmarc-none']);
     expect(find(org, 'dmarc-none')!.message).toContain('sp=none (at _dmarc.orgdmarc.test)');
