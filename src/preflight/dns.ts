@@ -9,7 +9,13 @@ import { dkimFromEnvironment, type DkimSettings } from '../delivery/dkim.js';
 import type { Diagnostic } from '../issue/diagnostic.js';
 import { parseYaml } from '../yaml.js';
 import type { CheckResult, PreflightCheck, PreflightContext } from './check.js';
-import { getAlignment, getDmarcRecord, getPublicKey, parseDkimHeaders, spf } from './mailauth.js';
+import { isUserError } from '../errors.js';
+
+/**
+ * mailauth, loaded once the check is going to ask DNS: `digest send` runs this check before every
+ * real send, and a run that is skipped (no from:, a reserved name) should not pay for loading it.
+ */
+let mailauth: typeof import('./mailauth.js');
 
 /**
  * The sending domain as receivers will see it: SPF at the domain SPF checks (the envelope sender's:
@@ -175,7 +181,7 @@ async function checkSpf(dns: Dns, domain: string): Promise<SpfFinding> {
       throw error;
     }
   };
-  const result = await spf({ sender: `postmaster@${domain}`, ip: PROBE_IP, helo: 'preflight.digest.invalid', mta: 'digest', resolver: resolver as never });
+  const result = await mailauth.spf({ sender: `postmaster@${domain}`, ip: PROBE_IP, helo: 'preflight.digest.invalid', mta: 'digest', resolver: resolver as never });
   const reason = result.status.comment?.replace(/^.*? during lookup of \S+?(: |$)/, '') || undefined;
   const lookups = result.lookups ? { count: result.lookups.count, limit: result.lookups.limit } : undefined;
   switch (result.status.result) {
@@ -215,6 +221,8 @@ interface DkimFinding {
   ourType?: string;
   theirType?: string;
   bits?: number;
+  /** For `config`: the code the sender's own refusal has (`invalid-dkim`), so that every check says it alike. */
+  code?: string;
 }
 
 /** An RSA key under 1024 bits is refused by verifiers (RFC 8301); mailauth refuses it too. */
@@ -225,7 +233,7 @@ function dkimSettings(fromDomain: string, env: NodeJS.ProcessEnv): DkimFinding {
   try {
     settings = dkimFromEnvironment(fromDomain, env)?.settings;
   } catch (error) {
-    return { state: 'config', reason: (error as Error).message };
+    return { state: 'config', reason: (error as Error).message, code: isUserError(error) ? error.code : undefined };
   }
   if (!settings) return { state: 'unsigned' };
   const domain = domainToASCII(settings.domainName.trim().toLowerCase().replace(/\.$/, ''));
@@ -244,12 +252,12 @@ async function checkDkim(dns: Dns, found: DkimFinding): Promise<DkimFinding> {
   try {
     ours = createPublicKey(createPrivateKey(found.settings.privateKey));
   } catch (error) {
-    return { ...found, state: 'config', reason: `the key in DIGEST_DKIM_PRIVATE_KEY cannot be read as a private key (${(error as Error).message})` };
+    return { ...found, state: 'config', code: 'invalid-dkim', reason: `the key in DIGEST_DKIM_PRIVATE_KEY cannot be read as a private key (${(error as Error).message.split('\n')[0]})` };
   }
   const ourType = ours.asymmetricKeyType;
   let published: { publicKey: string; rr: string; modulusLength?: number };
   try {
-    published = await getPublicKey('DKIM', name, MIN_RSA_BITS, dns.forMailauth);
+    published = await mailauth.getPublicKey('DKIM', name, MIN_RSA_BITS, dns.forMailauth);
   } catch (error) {
     const { code, message } = error as DnsError;
     const rr = (error as { rr?: string }).rr;
@@ -257,7 +265,7 @@ async function checkDkim(dns: Dns, found: DkimFinding): Promise<DkimFinding> {
     switch (code) {
       case 'EINVALIDVAL': {
         if (rr === undefined) return { ...found, state: 'missing', ourType };
-        const p = parseDkimHeaders(`DNS: TXT;${rr}`).parsed?.p;
+        const p = mailauth.parseDkimHeaders(`DNS: TXT;${rr}`).parsed?.p;
         if (p && !p.value) return { ...found, state: 'revoked', rr, ourType };
         return { ...found, state: 'invalid', rr, reason: message.toLowerCase(), ourType };
       }
@@ -328,9 +336,9 @@ async function checkDmarc(dns: Dns, fromDomain: string): Promise<DmarcFinding> {
     asked.push(name);
     return dns.resolve(name, type);
   };
-  let record: Awaited<ReturnType<typeof getDmarcRecord>>;
+  let record: Awaited<ReturnType<typeof mailauth.getDmarcRecord>>;
   try {
-    record = await getDmarcRecord(fromDomain, resolver);
+    record = await mailauth.getDmarcRecord(fromDomain, resolver);
   } catch (error) {
     return { state: 'unknown', reason: `TXT ${asked.at(-1) ?? `_dmarc.${fromDomain}`}: ${failureText(error)}` };
   }
@@ -355,7 +363,7 @@ async function checkDmarc(dns: Dns, fromDomain: string): Promise<DmarcFinding> {
 /** DMARC identifier alignment (RFC 7489 3.1): strict is the same name, relaxed the same organisational domain. */
 function aligns(fromDomain: string, other: string, strict: boolean): boolean {
   if (strict) return fromDomain === other;
-  return Boolean(getAlignment(fromDomain, [other], false));
+  return Boolean(mailauth.getAlignment(fromDomain, [other], false));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -439,6 +447,7 @@ async function checkDomain(context: PreflightContext, options: DnsCheckOptions):
     return { check: 'dns', diagnostics: [], skipped: `${reserved} is under a name reserved for tests and examples, which public DNS never holds (set DIGEST_DNS_SERVERS to a server that answers for it)` };
   }
   const where = await configLines(config);
+  mailauth ??= await import('./mailauth.js');
 
   let dns: Dns;
   try {
@@ -580,7 +589,7 @@ function reportDkim(report: Report, dkim: DkimFinding, fromDomain: string): void
       report.add('dkim-unsigned', 'warning', `no DKIM key configured (DIGEST_DKIM_PRIVATE_KEY, DIGEST_DKIM_SELECTOR): messages that carry digest's own MIME go out unsigned, and DMARC can pass only by SPF (providers that sign with their own keys are not seen from here)`);
       return;
     case 'config':
-      report.add('dkim-config', 'error', `DKIM is configured but unusable: ${dkim.reason}`);
+      report.add(dkim.code ?? 'invalid-dkim', 'error', `DKIM is configured but unusable, and digest send refuses to start: ${dkim.reason}`);
       return;
     case 'unknown':
       report.add('dns-failure', 'warning', `could not check the DKIM key of ${fromDomain}: ${dkim.reason}`);

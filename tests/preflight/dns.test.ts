@@ -253,9 +253,9 @@ describe.skipIf(!dnsmasqAvailable())('the sending domain in DNS, against dnsmasq
 
   test('DKIM settings that cannot be used, and no DKIM at all', async () => {
     const noSelector = await run('good', { DIGEST_DKIM_PRIVATE_KEY: pem(ours.privateKey) });
-    expect(verdict(noSelector)).toEqual(['error dkim-config']);
+    expect(verdict(noSelector)).toEqual(['error invalid-dkim']);
     const notAKey = await run('good', signing(undefined, { DIGEST_DKIM_PRIVATE_KEY: '-----BEGIN PRIVATE KEY-----\nnonsense\n-----END PRIVATE KEY-----' }));
-    expect(verdict(notAKey)).toEqual(['error dkim-config']);
+    expect(verdict(notAKey)).toEqual(['error invalid-dkim']);
     const unsigned = await run('good', {});
     expect(verdict(unsigned)).toEqual(['warning dkim-unsigned']);
     expect(unsigned.notes).toContain('DMARC p=reject at _dmarc.good.test: aligned by SPF (good.test, relaxed)');
