@@ -6,6 +6,7 @@ interface PreviewFlags {
   host: string;
   open?: boolean;
   db?: string;
+  offline?: boolean;
 }
 
 export function registerPreview(program: Command): void {
@@ -16,13 +17,14 @@ export function registerPreview(program: Command): void {
     .option('-p, --port <n>', 'the port to listen on (0: any free port)', '4300')
     .option('--host <host>', 'the address to listen on', '127.0.0.1')
     .option('--open', 'open the preview in the default browser')
+    .option('--offline', "the page's preflight skips the checks that need the network (DNS, links)")
     .option('--db <url>', 'the subscriber list to pick sample readers from (default: $DIGEST_DATABASE_URL, else sqlite:./digest.db if it exists)')
     .action(async (file: string, flags: PreviewFlags, command: Command) => {
       const { startPreview } = await import('../preview/index.js');
       const port = Number(flags.port);
       const { UserError } = await import('../errors.js');
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UserError(`--port must be a number from 0 to 65535, not "${flags.port}"`);
-      const preview = await startPreview(file, { port, host: flags.host, configPath: command.optsWithGlobals().config, databaseUrl: flags.db });
+      const preview = await startPreview(file, { port, host: flags.host, configPath: command.optsWithGlobals().config, databaseUrl: flags.db, offline: flags.offline });
       const out = process.stderr;
       const colour = paint(out);
       out.write(`${colour.green('previewing')} ${file} at ${colour.bold(preview.url)}  (Ctrl-C to stop)\n`);

@@ -23,6 +23,7 @@ interface SendFlags {
   ignoreSchedule?: boolean;
   yes?: boolean;
   json?: boolean;
+  skipPreflight?: boolean;
 }
 
 export function registerSend(program: Command): void {
@@ -49,11 +50,16 @@ export function registerSend(program: Command): void {
     .option('--retry-unknown', 'send again to readers whose earlier send was interrupted before the server answered')
     .option('--timeout <seconds>', 'the longest wait for any answer from the route (default: timeout in the config, else 60)')
     .option('--ignore-schedule', "send a named issue now even though its send_at is still ahead")
+    .option('--skip-preflight', "send even though the preflight's checks of the sending domain (SPF, DKIM, DMARC, MX) found errors")
     .option('-y, --yes', 'do not ask for confirmation (required without a terminal)')
     .option('--json', 'print one JSON document with the outcome')
     .addHelpText(
       'after',
       `
+Before a real send (not to the outbox, not --test or --dry-run) the preflight's cheap checks look
+at the sending domain in DNS; an error stops the send before anything is recorded (--skip-preflight
+sends anyway). digest check --preflight runs every check.
+
 Exit status:
   0   every reader reached a final state: sent, or failed for good (a hard bounce)
   75  the send is not finished: readers deferred, unknown or not yet reached; run again later
@@ -114,6 +120,7 @@ messages in flight, writes every outcome and prints the summary; a second one st
             yes: flags.yes,
             now: flags.now ? now : undefined,
             ignoreSchedule: flags.ignoreSchedule,
+            skipPreflight: flags.skipPreflight,
             timeoutMs: (timeout ?? config.timeout) * 1000,
             limit: count('limit', flags.limit, 0),
             rate: count('rate', flags.rate, 0),

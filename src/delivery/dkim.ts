@@ -1,3 +1,4 @@
+import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { PassThrough } from 'node:stream';
 import DKIM from 'nodemailer/lib/dkim';
@@ -47,6 +48,14 @@ export function dkimFromEnvironment(senderDomain: string, env: NodeJS.ProcessEnv
     privateKey = key.includes('-----BEGIN') ? key : readFileSync(key, 'utf8');
   } catch (error) {
     throw new UserError(`cannot read the DKIM key named by DIGEST_DKIM_PRIVATE_KEY (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`, { code: 'invalid-dkim' });
+  }
+  // nodemailer's signer lets a message through unsigned when it cannot use the key, without a
+  // word: a key that is not a usable private key is refused here, before anything is sent.
+  try {
+    const parsed = createPrivateKey(privateKey);
+    if (parsed.asymmetricKeyType !== 'rsa') throw new Error(`an ${parsed.asymmetricKeyType} key, and the signer takes RSA only`);
+  } catch (error) {
+    throw new UserError(`DIGEST_DKIM_PRIVATE_KEY is not a usable DKIM private key (an RSA key in PEM): ${(error as Error).message.split('\n')[0]}`, { code: 'invalid-dkim' });
   }
   return new DkimSigner({ domainName: env.DIGEST_DKIM_DOMAIN ?? senderDomain, keySelector: selector, privateKey });
 }

@@ -35,6 +35,8 @@ export interface SendRequest extends SendPacing {
   ignoreSchedule?: boolean;
   /** The time to hold send_at against (--now); also makes a named issue's early send deliberate. */
   now?: Date;
+  /** Send even though the preflight's cheap checks (the sending domain in DNS) found errors. */
+  skipPreflight?: boolean;
 }
 
 /** What the command line supplies: the question to the editor, and where progress goes. */
@@ -60,6 +62,7 @@ export async function runSend(request: SendRequest, hooks: SendHooks): Promise<S
   // Every issue is rendered before any is sent, with mjml in a worker that is then ended: a send's
   // memory budget is spent on readers, not on a compiler it no longer needs.
   const editions: Edition[] = [];
+  const sources = new Map<Edition, string>();
   prepareMjml();
   try {
     for (const file of files) {
@@ -70,16 +73,17 @@ export async function runSend(request: SendRequest, hooks: SendHooks): Promise<S
         throw new UserError(`${first.code}: ${first.message} (digest check lists everything; nothing was sent)`, { file: first.file, line: first.line, code: first.code });
       }
       editions.push(edition);
+      sources.set(edition, file);
     }
   } finally {
     await releaseMjml();
   }
   const outcomes: SendOutcome[] = [];
-  for (const edition of editions) outcomes.push(await sendOne(edition, from, request, hooks));
+  for (const edition of editions) outcomes.push(await sendOne(edition, sources.get(edition)!, from, request, hooks));
   return outcomes;
 }
 
-async function sendOne(edition: Edition, from: string, request: SendRequest, hooks: SendHooks): Promise<SendOutcome> {
+async function sendOne(edition: Edition, file: string, from: string, request: SendRequest, hooks: SendHooks): Promise<SendOutcome> {
   const issue = edition.meta.slug;
   if (request.test) {
     const channel = await openChannel(request, from, edition.meta.slug, hooks);
@@ -106,6 +110,15 @@ async function sendOne(edition: Edition, from: string, request: SendRequest, hoo
   }
   const early = request.due ? undefined : earlySend(edition, request);
   const channel = await openChannel(request, from, edition.meta.slug, hooks);
+  // Only a real route reaches inboxes: the outbox delivers nowhere, so its sends skip the preflight.
+  if (channel.real && !request.skipPreflight) {
+    try {
+      await preflightBeforeSend(edition, file, from, request, hooks);
+    } catch (error) {
+      channel.close();
+      throw error;
+    }
+  }
   let store: SubscriberStore | undefined;
   let list: Awaited<ReturnType<typeof openSource>> | undefined;
   try {
@@ -138,6 +151,27 @@ async function sendOne(edition: Edition, from: string, request: SendRequest, hoo
     channel.close();
     await list?.close();
     await store?.close();
+  }
+}
+
+/**
+ * The preflight's cheap checks (the sending domain in DNS: a few lookups), run before every real
+ * send. Warnings are said and the send goes on; errors stop it before anything is recorded, unless
+ * the editor said --skip-preflight. The full preflight is `digest check --preflight`.
+ */
+async function preflightBeforeSend(edition: Edition, file: string, from: string, request: SendRequest, hooks: SendHooks): Promise<void> {
+  const { preflightEdition } = await import('../preflight/issue.js');
+  const config = from === request.config.from ? request.config : { ...request.config, from };
+  const found = await preflightEdition(file, edition, config, { cheapOnly: true, signal: request.signal });
+  for (const warning of found.warnings) hooks.notice(`preflight: ${warning.code}: ${warning.message}`);
+  const first = found.errors[0];
+  if (first) {
+    const more = found.errors.length > 1 ? ` (and ${found.errors.length - 1} more)` : '';
+    throw new UserError(`preflight: ${first.code}: ${first.message}${more}; nothing was sent. digest check --preflight lists every finding; --skip-preflight sends anyway`, {
+      file: first.file,
+      line: first.line,
+      code: first.code,
+    });
   }
 }
 

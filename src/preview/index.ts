@@ -9,7 +9,7 @@ import { startPreviewServer } from './server.js';
 import { PreviewSession } from './session.js';
 
 /** Starts the server first (its address is where the issue's images point), then builds and watches. */
-export async function startPreview(file: string, options: { port: number; host: string; configPath?: string; databaseUrl?: string }) {
+export async function startPreview(file: string, options: { port: number; host: string; configPath?: string; databaseUrl?: string; offline?: boolean }) {
   const session = new PreviewSession(file, options.configPath);
   await session.start();
   // The test send goes where `digest send` would send: the same routes, factory and channel.
@@ -20,6 +20,7 @@ export async function startPreview(file: string, options: { port: number; host: 
     port: options.port,
     readers: [...(await storeReaders(options.databaseUrl)), ...sampleReaders],
     transport: describeRoutes(routes().map((route) => route.url)),
+    offline: options.offline,
     async sendTest(reader) {
       const from = session.config.from;
       if (!from) throw new UserError('no sender: set from: in the config, or DIGEST_FROM', { code: 'missing-from' });

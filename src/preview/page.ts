@@ -46,7 +46,8 @@ export function previewPage(options: { token: string; title: string }): string {
   #problem { display: none; margin: 0 16px; padding: 10px 14px; border-radius: 8px; background: #fef2f2; color: var(--bad); border: 1px solid #fecaca; font-weight: 600; }
   #problem.shown { display: block; margin-top: 12px; }
   select { font: inherit; padding: 4px; }
-  #sent { color: var(--muted); margin-top: 6px; }
+  #sent, #preflight-status, .hint { color: var(--muted); margin: 6px 0; }
+  .check { font-weight: 600; } .note { color: var(--muted); } .stale { color: var(--warn); }
 </style>
 </head>
 <body>
@@ -83,6 +84,13 @@ export function previewPage(options: { token: string; title: string }): string {
     <section>
       <h2>Findings</h2>
       <ul class="findings" id="findings"></ul>
+    </section>
+    <section>
+      <h2>Preflight</h2>
+      <p class="hint">What inboxes will check: the sending domain, links and images, a spam filter, accessibility.</p>
+      <button class="send" id="preflight">Run preflight</button>
+      <div id="preflight-status" aria-live="polite"></div>
+      <ul class="findings" id="preflight-findings"></ul>
     </section>
     <section>
       <h2>Test</h2>
@@ -158,6 +166,37 @@ export function previewPage(options: { token: string; title: string }): string {
     }
     $('testto').textContent = state.testAddresses.length ? 'To ' + state.testAddresses.join(', ') + ' via ' + state.transport : 'No testAddresses in the config.';
     $('send').disabled = !state.testAddresses.length || !!state.error;
+    renderPreflight();
+  }
+
+  function finding(d) {
+    const li = document.createElement('li');
+    li.innerHTML = '<span class="' + d.severity + '"></span> <code></code> <span class="msg"></span>';
+    li.children[0].textContent = d.severity;
+    li.children[1].textContent = d.code + (d.line ? ' · ' + (d.file && !d.file.endsWith('.md') ? d.file.split('/').pop() + ' ' : '') + 'line ' + d.line : '');
+    li.children[2].textContent = d.message;
+    return li;
+  }
+
+  function renderPreflight() {
+    const p = state.preflight;
+    const items = [];
+    for (const r of p.results) {
+      const head = document.createElement('li');
+      head.className = 'check';
+      const errors = r.diagnostics.filter((d) => d.severity === 'error').length;
+      head.textContent = r.check + ': ' + (r.skipped ? 'skipped (' + r.skipped + ')' : errors + ' error' + (errors === 1 ? '' : 's') + ', ' + (r.diagnostics.length - errors) + ' warning' + (r.diagnostics.length - errors === 1 ? '' : 's') + ' · ' + r.ms + ' ms');
+      items.push(head, ...r.diagnostics.map(finding));
+      for (const note of r.notes) items.push(Object.assign(document.createElement('li'), { className: 'note', textContent: note }));
+    }
+    $('preflight-findings').replaceChildren(...items);
+    $('preflight').disabled = p.running || !!state.error;
+    const stale = !p.running && p.version !== undefined && p.version !== state.version;
+    $('preflight-status').className = stale ? 'stale' : '';
+    $('preflight-status').textContent = p.error ? 'Not run: ' + p.error
+      : p.running ? 'Running' + (p.offline ? ' offline' : '') + '…'
+      : stale ? 'From an earlier build: run it again.'
+      : p.version !== undefined ? 'Done' + (p.offline ? ' (offline: the network checks were skipped)' : '') + '.' : '';
   }
 
   async function refresh() {
@@ -184,8 +223,18 @@ export function previewPage(options: { token: string; title: string }): string {
     $('sent').textContent = response.ok ? 'Sent to ' + body.sent.map((s) => s.to).join(', ') + ' via ' + body.transport : 'Not sent: ' + body.error;
   });
 
+  $('preflight').addEventListener('click', async () => {
+    $('preflight').disabled = true;
+    const response = await fetch('/api/preflight', { method: 'POST', headers: { 'x-digest-token': token } });
+    if (!response.ok) $('preflight-status').textContent = 'Not run: ' + (await response.json()).error;
+  });
+
   const events = new EventSource('/events');
   events.addEventListener('build', refresh);
+  events.addEventListener('preflight', async () => {
+    state = await (await fetch('/api/state')).json();
+    render();
+  });
   refresh();
 })();
 </script>

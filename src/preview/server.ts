@@ -7,6 +7,7 @@ import { UserError } from '../errors.js';
 import { GMAIL_CLIP_BYTES } from '../render/lint.js';
 import { compileMerge, type Reader } from '../render/merge.js';
 import { previewPage } from './page.js';
+import { PreviewPreflight } from './preflight.js';
 import { sampleReaders, type SampleReader } from './readers.js';
 import type { PreviewSession } from './session.js';
 
@@ -18,6 +19,8 @@ export interface PreviewServerOptions {
   /** Where test sends go, as it can be shown (no credentials). */
   transport: string;
   readers?: SampleReader[];
+  /** Run the preflight without the network (digest preview --offline). */
+  offline?: boolean;
 }
 
 export interface PreviewServer {
@@ -45,6 +48,7 @@ export async function startPreviewServer(session: PreviewSession, options: Previ
   const readers = options.readers ?? sampleReaders;
   const listeners = new Set<ServerResponse>();
   let port = options.port;
+  const preflight = new PreviewPreflight(session, { offline: Boolean(options.offline), changed: () => broadcast('preflight', { running: preflight.state.running }) });
 
   const server: Server = createServer((request, response) => {
     handle(request, response).catch((error) => {
@@ -62,6 +66,7 @@ export async function startPreviewServer(session: PreviewSession, options: Previ
     const edition = session.state.edition;
 
     if (request.method === 'POST' && url.pathname === '/api/test-send') return testSend(request, response);
+    if (request.method === 'POST' && url.pathname === '/api/preflight') return startPreflight(request, response);
     if (request.method !== 'GET' && request.method !== 'HEAD') return send(response, 405, 'text/plain', 'Method not allowed.');
 
     switch (url.pathname) {
@@ -108,7 +113,12 @@ export async function startPreviewServer(session: PreviewSession, options: Previ
       readers: readers.map(({ label }) => ({ label })),
       testAddresses: session.config.testAddresses,
       transport: options.transport,
+      preflight: { ...preflight.state, offline: Boolean(options.offline) },
     };
+  }
+
+  function broadcast(event: string, data: unknown) {
+    for (const listener of listeners) listener.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
   }
 
   function events(response: ServerResponse) {
@@ -118,9 +128,7 @@ export async function startPreviewServer(session: PreviewSession, options: Previ
     response.on('close', () => listeners.delete(response));
   }
 
-  const onBuild = () => {
-    for (const listener of listeners) listener.write(`event: build\ndata: {"version":${session.state.version}}\n\n`);
-  };
+  const onBuild = () => broadcast('build', { version: session.state.version });
   session.on('build', onBuild);
   const heartbeat = setInterval(() => {
     for (const listener of listeners) listener.write(': still here\n\n');
@@ -146,14 +154,24 @@ export async function startPreviewServer(session: PreviewSession, options: Previ
     }
   }
 
-  async function testSend(request: IncomingMessage, response: ServerResponse) {
+  /** Same guard as the test send: only this page may start a run that fetches URLs and starts a browser. */
+  function allowed(request: IncomingMessage): boolean {
     const given = Buffer.from(String(request.headers['x-digest-token'] ?? ''));
     const expected = Buffer.from(token);
     const origin = request.headers.origin;
     const sameOrigin = origin === undefined || allowedHosts().has(origin.replace(/^https?:\/\//, ''));
-    if (given.length !== expected.length || !timingSafeEqual(given, expected) || !sameOrigin) {
-      return send(response, 403, 'application/json', JSON.stringify({ error: 'this page is not allowed to send' }));
-    }
+    return given.length === expected.length && timingSafeEqual(given, expected) && sameOrigin;
+  }
+
+  function startPreflight(request: IncomingMessage, response: ServerResponse) {
+    if (!allowed(request)) return send(response, 403, 'application/json', JSON.stringify({ error: 'this page is not allowed to run the preflight' }));
+    request.resume();
+    void preflight.start();
+    return send(response, 202, 'application/json', JSON.stringify({ running: true }));
+  }
+
+  async function testSend(request: IncomingMessage, response: ServerResponse) {
+    if (!allowed(request)) return send(response, 403, 'application/json', JSON.stringify({ error: 'this page is not allowed to send' }));
     let body = '';
     for await (const chunk of request) {
       body += chunk;
@@ -195,6 +213,7 @@ export async function startPreviewServer(session: PreviewSession, options: Previ
     url: `http://${shownHost}:${port}/`,
     async close() {
       clearInterval(heartbeat);
+      await preflight.close();
       session.off('build', onBuild);
       for (const listener of listeners) listener.end();
       server.closeAllConnections();
