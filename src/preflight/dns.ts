@@ -444,7 +444,7 @@ async function checkDomain(context: PreflightContext, options: DnsCheckOptions):
   // answer for them (a test's, a lab's), skipped otherwise.
   const reserved = [fromDomain, bounceDomain].find((domain) => domain && RESERVED.test(domain));
   if (reserved && !context.dnsServers?.length) {
-    return { check: 'dns', diagnostics: [], skipped: `${reserved} is under a name reserved for tests and examples, which public DNS never holds (set DIGEST_DNS_SERVERS to a server that answers for it)` };
+    return { check: 'dns', diagnostics: [], skipped: `${reserved} is a reserved name, not in public DNS; DIGEST_DNS_SERVERS can name a server that has it` };
   }
   const where = await configLines(config);
   mailauth ??= await import('./mailauth.js');

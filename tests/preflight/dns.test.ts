@@ -349,7 +349,7 @@ describe.skipIf(!dnsmasqAvailable())('the sending domain in DNS, against dnsmasq
     expect(result).toEqual({
       check: 'dns',
       diagnostics: [],
-      skipped: 'good.test is under a name reserved for tests and examples, which public DNS never holds (set DIGEST_DNS_SERVERS to a server that answers for it)',
+      skipped: 'good.test is a reserved name, not in public DNS; DIGEST_DNS_SERVERS can name a server that has it',
     });
   });
 
