@@ -72,8 +72,9 @@ in the config; DIGEST_DNS_SERVERS names DNS servers to ask instead of the system
           issues: results.map((result) => ({
             file: result.file,
             slug: result.slug,
-            errors: result.errors.map(diagnosticJson),
-            warnings: result.warnings.map(diagnosticJson),
+            // A finding about another file (the config, for the sending domain) says which.
+            errors: result.errors.map((d) => ({ ...diagnosticJson(d), ...(d.file !== result.file && { file: d.file }) })),
+            warnings: result.warnings.map((d) => ({ ...diagnosticJson(d), ...(d.file !== result.file && { file: d.file }) })),
             ...(result.preflight && {
               preflight: result.preflight.map(({ check, skipped, notes, ms, diagnostics }) => ({
                 check,
