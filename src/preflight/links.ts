@@ -132,6 +132,7 @@ function targetsOf(context: PreflightContext, skipHosts: string[]): { targets: T
     webVersion = new URL(`issues/${edition.meta.slug}/`, base).href;
   }
   const lines = new SourceLines(context.source);
+  const text = context.source.split(/\r?\n/);
   const byUrl = new Map<string, Target>();
   const skipped = new Set<string>();
   for (const reference of referencesIn(edition.html)) {
@@ -145,7 +146,7 @@ function targetsOf(context: PreflightContext, skipHosts: string[]): { targets: T
     if (!target) {
       const asset = assets.get(url.href);
       target = { url: url.href, kind: reference.kind, references: [], label: asset ?? url.href, asset, webVersion: url.href === webVersion || undefined };
-      target.line = lineOf(lines, reference.url, asset);
+      target.line = lineOf(lines, text, reference.url, asset);
       byUrl.set(url.href, target);
     }
     // The same URL as a link and as an image is fetched once, as an image (that answer says more).
@@ -155,11 +156,19 @@ function targetsOf(context: PreflightContext, skipHosts: string[]): { targets: T
   return { targets: [...byUrl.values()], skipped: [...skipped] };
 }
 
-/** Where the editor wrote it: the relative path of an image beside the issue, the URL as written, or spelt as the HTML spells it. */
-function lineOf(lines: SourceLines, url: string, asset: string | undefined): number | undefined {
-  const candidates = [asset, url, safeDecode(url), url.replace(/\/$/, '')];
+/**
+ * Where the editor wrote it: the relative path of an image beside the issue, the URL as written, or
+ * spelt as the HTML spells it. A line holding the URL whole (not `…/chart.png?raw` for `…/chart.png`)
+ * wins over one that holds it as the start of a longer URL.
+ */
+function lineOf(lines: SourceLines, text: string[], url: string, asset: string | undefined): number | undefined {
+  const candidates = [asset, url, safeDecode(url), url.replace(/\/$/, '')].filter((candidate): candidate is string => !!candidate);
   for (const candidate of candidates) {
-    if (!candidate) continue;
+    const whole = new RegExp(`${candidate.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\w/?#%&=+~@:.-])`);
+    const index = text.findIndex((line) => whole.test(line));
+    if (index !== -1) return index + 1;
+  }
+  for (const candidate of candidates) {
     const line = lines.lineOf(candidate);
     if (line !== undefined) return line;
   }
