@@ -61,7 +61,8 @@ export async function checkLinks(context: PreflightContext): Promise<CheckResult
   const cache = await LinkCache.open(context.cacheDir, settings.cacheHours);
   const agent = new Agent({ connect: { timeout: settings.timeout * 1000 }, keepAliveTimeout: 2000 });
   const outcomes: Outcome[] = [];
-  let aborted = false;
+  let failed = false;
+  let unsaved: unknown;
   try {
     await eachLimited(targets, settings.concurrency, async (target) => {
       context.signal?.throwIfAborted();
@@ -75,12 +76,12 @@ export async function checkLinks(context: PreflightContext): Promise<CheckResult
       outcomes.push({ target, result, fromCache: false, local: isGood(result) ? undefined : await localImage(context, target) });
     });
   } catch (error) {
-    aborted = true;
+    failed = true;
     throw error;
   } finally {
-    await (aborted ? agent.destroy() : agent.close());
-    // What was learnt before a stop is kept too.
-    await cache.save();
+    await (failed ? agent.destroy() : agent.close());
+    // What was learnt before a stop is kept too. A cache that cannot be written costs the next run time, not this one its answer.
+    await cache.save().catch((error: unknown) => (unsaved = error));
   }
 
   outcomes.sort((a, b) => targets.indexOf(a.target) - targets.indexOf(b.target));
@@ -117,6 +118,7 @@ export async function checkLinks(context: PreflightContext): Promise<CheckResult
 
   const cached = outcomes.filter((outcome) => outcome.fromCache).length;
   notes.push(`${targets.length} URL${targets.length === 1 ? '' : 's'} checked: ${targets.length - cached} fetched, ${cached} from the cache (kept ${settings.cacheHours} h)`);
+  if (unsaved) notes.push(`the cache could not be written (${(unsaved as Error).message}): the next run asks every URL again`);
   if (skipped.length > 0) notes.push(`not fetched, their hosts being in preflight.skipHosts: ${skipped.join(', ')}`);
   return { check: 'links', diagnostics, notes };
 }
@@ -199,8 +201,9 @@ type Report = (code: string, severity: Diagnostic['severity'], message: string, 
  *            (browsers stop at a warning page), a redirect loop: none of these mend themselves
  *   warning  5xx (often a passing outage), 401/403/429 (many sites refuse robots, or want a login a
  *            reader has), refused or reset connections and timeouts (down for now, perhaps), a
- *            redirect to another host, an image not published yet under baseUrl
- *   note     redirects within the same site (http → https, www., a trailing slash): fine, said once
+ *            link that lands on another host, an image not published yet under baseUrl
+ *   note     redirects within the same site (http → https, www., a trailing slash), and an image's
+ *            redirects wherever they go: fine, said once
  */
 function findingsOf(outcome: Outcome, report: Report, notes: string[]): void {
   const { target, result, local } = outcome;
@@ -249,12 +252,13 @@ function findingsOf(outcome: Outcome, report: Report, notes: string[]): void {
   if (result.hops.length > 1) {
     const from = new URL(target.url);
     const to = new URL(result.finalUrl);
-    if (sameSite(from, to)) {
+    if (sameSite(from, to) || kind === 'image') {
+      // An image's redirect (to a CDN, say) is the mail client's business, not the reader's: said, not warned.
       const upgrade = from.protocol === 'http:' && to.protocol === 'https:' ? ' (http → https: link to https directly)' : '';
       notes.push(`${label} redirects to ${result.finalUrl}${upgrade}`);
     } else {
       report(
-        `${kind}-redirect-host`,
+        'link-redirect-host',
         'warning',
         `${kind} ${where} redirects to another host, ${to.host}: ${chain(result)}; link to the final address, since readers and spam filters distrust links that land elsewhere`,
         line,

@@ -112,6 +112,8 @@ beforeAll(async () => {
         // No Content-Length: the size is what is read.
         response.writeHead(200, { 'content-type': 'image/png' });
         return response.end(heavy);
+      case '/images/moved.png':
+        return redirect(`http://127.0.0.1:${other.port}/cdn/chart.png`, 302);
       case '/logo.png':
         return send(response, 200, png(200, 60), { 'content-type': 'image/png' });
       default:
@@ -122,7 +124,9 @@ beforeAll(async () => {
         return send(response, 404, 'not here');
     }
   });
-  other = await listen(createHttpServer(), (_request, response) => send(response, 200, 'landed'));
+  other = await listen(createHttpServer(), (request, response) =>
+    request.url === '/cdn/chart.png' ? send(response, 200, chart, { 'content-type': 'image/png' }) : send(response, 200, 'landed'),
+  );
 
   const key = join(certificates, 'key.pem');
   const cert = join(certificates, 'cert.pem');
@@ -213,7 +217,8 @@ describe('the links and images check', () => {
   beforeAll(async () => {
     root = tempProject(
       { 'issues/links.md': issueLines().join('\n'), 'issues/images/map.png': map },
-      configText('  timeout: 0.3\n  concurrency: 4\n  imageBudgetKB: 500\n', `brand:\n  logo: http://127.0.0.1:${main.port}/logo.png\n`),
+      // A timeout generous enough that a loaded machine never times out a good answer; /hang takes all of it.
+      configText('  timeout: 2\n  concurrency: 4\n  imageBudgetKB: 500\n', `brand:\n  logo: http://127.0.0.1:${main.port}/logo.png\n`),
     );
     main.requests.length = 0;
     other.requests.length = 0;
@@ -241,7 +246,7 @@ describe('the links and images check', () => {
     ]);
     expect(found('link-redirect-host')).toEqual([['warning', 12, expect.stringContaining(`redirects to another host, 127.0.0.1:${other.port}`)]]);
     expect(found('link-redirect-loop')).toEqual([['error', 13, expect.stringContaining(`${base()}/loop/a → ${base()}/loop/b → ${base()}/loop/a`)]]);
-    expect(found('link-timeout')).toEqual([['warning', 16, expect.stringContaining(`${base()}/hang timed out: no answer within 0.3 s`)]]);
+    expect(found('link-timeout')).toEqual([['warning', 16, expect.stringContaining(`${base()}/hang timed out: no answer within 2 s`)]]);
     expect(found('link-tls')).toEqual([['error', 18, expect.stringMatching(/certificate problem: TLS: self[- ]signed certificate \(DEPTH_ZERO_SELF_SIGNED_CERT\)/)]]);
     expect(found('link-unreachable')).toEqual([['warning', 19, expect.stringContaining(`127.0.0.1:${closedPort} refused the connection`)]]);
     // The web version ("view in browser") is not published yet: said, not an error.
@@ -372,6 +377,20 @@ describe('bounds', () => {
     expect(main.maxInFlight).toBe(4);
   });
 
+  it('gives up on a request at preflight.timeout', async () => {
+    const root = tempProject(
+      { 'issues/slow.md': ['---', 'title: Slow', 'date: 2024-05-08', 'preheader: Slow.', '---', `[Slow](http://127.0.0.1:${main.port}/hang).`, ''].join('\n') },
+      configText('  timeout: 0.3\n').replace(/baseUrl: .*\n/, ''),
+    );
+    const context = await contextFor(root, 'issues/slow.md');
+    const started = performance.now();
+    const result = await linksCheck.run(context);
+    const took = performance.now() - started;
+    expect(result.diagnostics).toEqual([expect.objectContaining({ code: 'link-timeout', severity: 'warning', line: 6, message: `link http://127.0.0.1:${main.port}/hang timed out: no answer within 0.3 s` })]);
+    expect(took).toBeGreaterThanOrEqual(290);
+    expect(took).toBeLessThan(3000);
+  });
+
   it('stops when the run is aborted, keeping what it learnt', async () => {
     const root = tempProject(
       { 'issues/stop.md': ['---', 'title: Stop', 'date: 2024-05-05', 'preheader: Stop.', '---', `[Good](http://127.0.0.1:${main.port}/ok) and [slow](http://127.0.0.1:${main.port}/hang).`, ''].join('\n') },
@@ -393,6 +412,24 @@ describe('bounds', () => {
     const context = { ...(await contextFor(root, 'issues/off.md')), offline: true };
     expect(await runPreflight(context, { only: ['links'] })).toEqual([expect.objectContaining({ check: 'links', skipped: 'offline', diagnostics: [] })]);
     expect(main.requests).toEqual([]);
+  });
+});
+
+describe('other hosts and a cache that cannot be written', () => {
+  it("notes an image redirected to another host (a CDN) where a link is warned, and says when the cache is not written", async () => {
+    const root = tempProject(
+      {
+        'issues/cdn.md': ['---', 'title: CDN', 'date: 2024-05-07', 'preheader: CDN.', '---', `![Chart](http://127.0.0.1:${main.port}/images/moved.png)`, '', `[Away](http://127.0.0.1:${main.port}/away)`, ''].join('\n'),
+        'not-a-folder': 'a file where the cache folder would be',
+      },
+      configText('  concurrency: 2\n').replace(/baseUrl: .*\n/, ''),
+    );
+    const context = { ...(await contextFor(root, 'issues/cdn.md')), cacheDir: join(root, 'not-a-folder', 'cache') };
+    const result = await linksCheck.run(context);
+    expect(result.diagnostics.map((diagnostic) => [diagnostic.code, diagnostic.line])).toEqual([['link-redirect-host', 8]]);
+    expect(result.notes).toContain(`http://127.0.0.1:${main.port}/images/moved.png redirects to http://127.0.0.1:${other.port}/cdn/chart.png`);
+    expect(result.notes).toContain(`http://127.0.0.1:${main.port}/images/moved.png ${(chart.length / 1000).toFixed(1)} KB 300×200`);
+    expect(result.notes!.some((note) => note.startsWith('the cache could not be written ('))).toBe(true);
   });
 });
 
