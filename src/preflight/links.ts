@@ -117,7 +117,8 @@ export async function checkLinks(context: PreflightContext): Promise<CheckResult
   }
 
   const cached = outcomes.filter((outcome) => outcome.fromCache).length;
-  notes.push(`${targets.length} URL${targets.length === 1 ? '' : 's'} checked: ${targets.length - cached} fetched, ${cached} from the cache (kept ${settings.cacheHours} h)`);
+  const kept = settings.cacheHours > 0 ? `kept ${settings.cacheHours} h` : 'off: preflight.cacheHours is 0';
+  notes.push(`${targets.length} URL${targets.length === 1 ? '' : 's'} checked: ${targets.length - cached} fetched, ${cached} from the cache (${kept})`);
   if (unsaved) notes.push(`the cache could not be written (${(unsaved as Error).message}): the next run asks every URL again`);
   if (skipped.length > 0) notes.push(`not fetched, their hosts being in preflight.skipHosts: ${skipped.join(', ')}`);
   return { check: 'links', diagnostics, notes };

@@ -117,6 +117,7 @@ beforeAll(async () => {
       case '/logo.png':
         return send(response, 200, png(200, 60), { 'content-type': 'image/png' });
       default:
+        if (path.startsWith('/many/')) return redirect(`/many/${Number(path.slice(6)) + 1}`, 302);
         if (path.startsWith('/slow/')) {
           setTimeout(() => send(response, 200, 'slow'), 60);
           return;
@@ -356,8 +357,9 @@ describe('the cache', () => {
     const uncached = tempProject({ 'issues/good.md': body.join('\n') }, configText(`  cacheHours: 0\n  skipHosts: ["127.0.0.1:${other.port}"]\n`).replace(/baseUrl: .*\n/, `baseUrl: http://127.0.0.1:${other.port}/news\n`));
     await linksCheck.run(await contextFor(uncached, 'issues/good.md'));
     main.requests.length = 0;
-    await linksCheck.run(await contextFor(uncached, 'issues/good.md'));
+    const uncachedAgain = await linksCheck.run(await contextFor(uncached, 'issues/good.md'));
     expect(main.requests).toEqual(['HEAD /ok']);
+    expect(uncachedAgain.notes).toContain('1 URL checked: 1 fetched, 0 from the cache (off: preflight.cacheHours is 0)');
   });
 });
 
@@ -375,6 +377,20 @@ describe('bounds', () => {
     expect(main.requests.filter((request) => request.startsWith('HEAD /slow/'))).toHaveLength(30);
     // Bounded, and used: four at once, never five.
     expect(main.maxInFlight).toBe(4);
+  });
+
+  it('follows 10 redirects and no more', async () => {
+    const root = tempProject(
+      { 'issues/many.md': ['---', 'title: Many', 'date: 2024-05-09', 'preheader: Many.', '---', `[Ten](http://127.0.0.1:${main.port}/many/0).`, ''].join('\n') },
+      configText('  timeout: 5\n').replace(/baseUrl: .*\n/, ''),
+    );
+    main.requests.length = 0;
+    const result = await linksCheck.run(await contextFor(root, 'issues/many.md'));
+    expect(result.diagnostics).toEqual([
+      expect.objectContaining({ code: 'link-redirect-loop', severity: 'error', line: 6, message: expect.stringContaining('more than 10 redirects') }),
+    ]);
+    // The first request and ten redirects followed: /many/0 … /many/10.
+    expect(main.requests).toEqual(Array.from({ length: 11 }, (_, i) => `HEAD /many/${i}`));
   });
 
   it('gives up on a request at preflight.timeout', async () => {
