@@ -124,6 +124,25 @@ const webhooksSchema = z
   })
   .strict();
 
+/**
+ * `digest check --preflight`: how the checks that go on the network behave. Each key is documented in
+ * docs/preflight.md.
+ */
+const preflightSchema = z
+  .object({
+    /** URLs fetched at once by the links check. */
+    concurrency: z.number().int().positive().max(64, 'must be at most 64').default(8),
+    /** Seconds to wait for each request (each hop of a redirect) before calling the URL timed out. */
+    timeout: z.number().positive('must be a number of seconds above 0').max(120, 'must be at most 120 seconds').default(10),
+    /** The issue's images together (hero, logo, body) above this many kilobytes (1 KB = 1000 bytes) → images-over-budget. */
+    imageBudgetKB: z.number().positive().default(1000),
+    /** How long a good answer is kept in the cache (failures are never kept); 0 checks every URL every run. */
+    cacheHours: z.number().min(0).default(24),
+    /** Hosts never fetched (sites that refuse robots): `example.com` covers its subdomains too. */
+    skipHosts: z.array(z.string().regex(/^[A-Za-z0-9.-]+(:\d+)?$/, 'must be a host name such as linkedin.com')).default([]),
+  })
+  .strict();
+
 const configSchema = z
   .object({
     name: z.string().min(1, 'must not be empty').default('Untitled Newsletter'),
@@ -163,6 +182,7 @@ const configSchema = z
     delivery: deliverySchema.optional(),
     signup: signupSchema.default(signupSchema.parse({})),
     webhooks: webhooksSchema.default({}),
+    preflight: preflightSchema.default(preflightSchema.parse({})),
     brand: brandSchema.default(brandSchema.parse({})),
     /** Only the words set here: the rest come from the catalogue for each issue's language. */
     labels: labelsSchema.default({}),
