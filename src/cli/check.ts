@@ -44,13 +44,17 @@ in the config; DIGEST_DNS_SERVERS names DNS servers to ask instead of the system
       const out = process.stdout;
       const colour = paint(out);
       const results = [];
+      // Ctrl-C stops the preflight's requests in flight; what was learnt is kept in its cache.
+      const stop = new AbortController();
+      const interrupt = () => (stop.signal.aborted ? process.exit(130) : stop.abort());
+      if (flags.preflight) process.on('SIGINT', interrupt);
       for (const outcome of outcomes) {
         const diagnostics = allDiagnostics(outcome);
         let preflight: CheckResult[] | undefined;
         if (flags.preflight && outcome.edition) {
           const { preflightEdition } = await import('../preflight/issue.js');
           const progress = flags.json ? undefined : (result: CheckResult) => out.write(`${colour.dim(`  ${outcome.file}: ${describe(result)}`)}\n`);
-          const found = await preflightEdition(outcome.file, outcome.edition, config, { offline: flags.offline, only, onResult: progress });
+          const found = await preflightEdition(outcome.file, outcome.edition, config, { offline: flags.offline, only, onResult: progress, signal: stop.signal });
           preflight = found.results;
           diagnostics.push(...found.errors, ...found.warnings);
         }
@@ -62,6 +66,8 @@ in the config; DIGEST_DNS_SERVERS names DNS servers to ask instead of the system
           preflight,
         });
       }
+      process.off('SIGINT', interrupt);
+      if (stop.signal.aborted) process.exitCode = 130;
       if (command.optsWithGlobals().debug) {
         for (const outcome of outcomes) if (outcome.error) process.stderr.write(`${outcome.error.stack}\n`);
       }
