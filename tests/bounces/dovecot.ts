@@ -5,21 +5,18 @@
  * empty Maildir. Where Dovecot is missing the suite skips with a message; under CI (which installs
  * it) that is a failure instead.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll } from 'vitest';
+import { installed, startDaemon, type Daemon } from '../daemon.js';
 
 export const DOVECOT = '/usr/sbin/dovecot';
 
 export function dovecotAvailable(): boolean {
-  if (existsSync(DOVECOT)) return true;
-  if (process.env.CI) throw new Error(`${DOVECOT} is missing: .ci/run installs the dovecot-imapd package`);
-  console.warn(`skipping IMAP tests: ${DOVECOT} is not installed (apt-get install dovecot-imapd)`);
-  return false;
+  return installed([DOVECOT], 'dovecot-imapd', 'IMAP tests');
 }
 
 export interface Dovecot {
@@ -111,19 +108,10 @@ export async function startDovecot(): Promise<Dovecot> {
   if (root) chownTree(dir, 65534, 65534);
   chmodSync(dir, 0o755);
 
-  const log: string[] = [];
-  const child = spawn(DOVECOT, ['-F', '-c', join(dir, 'dovecot.conf')], { uid: runAs.uid, gid: runAs.gid, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout!.on('data', (chunk: Buffer) => log.push(chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => log.push(chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const daemon = startDaemon(DOVECOT, ['-F', '-c', join(dir, 'dovecot.conf')], { uid: runAs.uid, gid: runAs.gid });
 
   const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const late = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(late);
-    }
+    await daemon.stop();
     rmSync(dir, { recursive: true, force: true });
   };
   const client = (user: string, pass: string) => async () => {
@@ -134,7 +122,7 @@ export async function startDovecot(): Promise<Dovecot> {
   };
 
   try {
-    await ready(client('probe', PASSWORD), child, log);
+    await ready(client('probe', PASSWORD), daemon);
   } catch (error) {
     await stop();
     throw error;
@@ -144,20 +132,20 @@ export async function startDovecot(): Promise<Dovecot> {
     const user = `bounces${++accounts}`;
     return { user, password: PASSWORD, url: `imap://${user}@127.0.0.1:${port}/INBOX`, client: client(user, PASSWORD) };
   };
-  return { port, account, log: () => log.join(''), stop };
+  return { port, account, log: daemon.log, stop };
 }
 
 /** Ready when a login works: the first connections may be told the auth process is still starting. */
-async function ready(client: () => Promise<ImapFlow>, child: ChildProcess, log: string[]): Promise<void> {
+async function ready(client: () => Promise<ImapFlow>, daemon: Daemon): Promise<void> {
   const deadline = Date.now() + 15_000;
   for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`dovecot exited (${child.exitCode ?? child.signalCode}):\n${log.join('')}`);
+    if (daemon.exited()) throw new Error(`dovecot exited:\n${daemon.log()}`);
     try {
       const imap = await client();
       await imap.logout();
       return;
     } catch (error) {
-      if (Date.now() > deadline) throw new Error(`dovecot did not accept a login within 15 s (${(error as Error).message}):\n${log.join('')}`);
+      if (Date.now() > deadline) throw new Error(`dovecot did not accept a login within 15 s (${(error as Error).message}):\n${daemon.log()}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }

@@ -10,21 +10,18 @@
  * made to give: one answers every question with SERVFAIL, one never answers (a timeout). dnsmasq
  * forwards the names under `failing` and `silent` to them.
  */
-import { spawn } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import { Resolver } from 'node:dns/promises';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
+import { installed, startDaemon, type Daemon } from '../daemon.js';
 
 export const DNSMASQ = '/usr/sbin/dnsmasq';
 
 export function dnsmasqAvailable(): boolean {
-  if (existsSync(DNSMASQ)) return true;
-  if (process.env.CI) throw new Error(`${DNSMASQ} is missing: .ci/run installs the dnsmasq-base package`);
-  console.warn(`skipping DNS tests: ${DNSMASQ} is not installed (apt-get install dnsmasq-base)`);
-  return false;
+  return installed([DNSMASQ], 'dnsmasq-base', 'DNS tests');
 }
 
 /** What the server answers for: TXT records (each a list of strings), MX records, addresses. */
@@ -83,8 +80,7 @@ export async function startDnsmasq(zones: Zones, options: { authoritative: strin
   let lastError: Error | undefined;
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freeUdpPort();
-    const log: string[] = [];
-    const child = spawn(
+    const daemon = startDaemon(
       DNSMASQ,
       [
         '--no-daemon',
@@ -98,32 +94,21 @@ export async function startDnsmasq(zones: Zones, options: { authoritative: strin
         '--log-facility=-',
         `--conf-file=${file}`,
       ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
     );
-    child.stdout.on('data', (chunk: Buffer) => log.push(chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => log.push(chunk.toString()));
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    const stop = async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        const late = setTimeout(() => child.kill('SIGKILL'), 5000);
-        await exited;
-        clearTimeout(late);
-      }
-    };
+    const stop = daemon.stop;
     const server = `127.0.0.1:${port}`;
     try {
-      await ready(server, `ready.${options.authoritative}`, () => child.exitCode !== null || child.signalCode !== null, log);
+      await ready(server, `ready.${options.authoritative}`, daemon);
     } catch (error) {
       await stop();
       lastError = error as Error;
       // Another process took the port between our look and dnsmasq's bind: try another.
-      if (/Address already in use/i.test(log.join(''))) continue;
+      if (/Address already in use/i.test(daemon.log())) continue;
       break;
     }
     return {
       server,
-      log: () => log.join(''),
+      log: daemon.log,
       stop: async () => {
         await stop();
         servfail.socket.close();
@@ -148,17 +133,17 @@ export function dnsmasqForSuite(zones: Zones, options: Parameters<typeof startDn
   return () => dnsmasq!;
 }
 
-async function ready(server: string, probe: string, exited: () => boolean, log: string[]): Promise<void> {
+async function ready(server: string, probe: string, daemon: Daemon): Promise<void> {
   const resolver = new Resolver({ timeout: 200, tries: 1 });
   resolver.setServers([server]);
   const deadline = Date.now() + 10_000;
   for (;;) {
-    if (exited()) throw new Error(`dnsmasq exited:\n${log.join('')}`);
+    if (daemon.exited()) throw new Error(`dnsmasq exited:\n${daemon.log()}`);
     try {
       await resolver.resolveTxt(probe);
       return;
     } catch (error) {
-      if (Date.now() > deadline) throw new Error(`dnsmasq did not answer within 10 s (${(error as Error).message}):\n${log.join('')}`);
+      if (Date.now() > deadline) throw new Error(`dnsmasq did not answer within 10 s (${(error as Error).message}):\n${daemon.log()}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }

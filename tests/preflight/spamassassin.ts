@@ -1,4 +1,5 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
+import { installed, startDaemon } from '../daemon.js';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,11 +14,7 @@ export const SPAMD = '/usr/sbin/spamd';
  * tests skip with a message; under CI (which installs it) a missing one is a failure instead.
  */
 export function spamAssassinAvailable(): boolean {
-  const missing = [SPAMASSASSIN, SPAMC, SPAMD].filter((path) => !existsSync(path));
-  if (!missing.length) return true;
-  if (process.env.CI) throw new Error(`${missing.join(', ')} missing: .ci/run installs the spamassassin, spamc and spamd packages`);
-  console.warn(`skipping SpamAssassin tests: ${missing.join(', ')} not installed (apt-get install spamassassin spamc spamd)`);
-  return false;
+  return installed([SPAMASSASSIN, SPAMC, SPAMD], 'spamassassin spamc spamd', 'SpamAssassin tests');
 }
 
 export async function freePort(): Promise<number> {
@@ -67,34 +64,25 @@ export async function startSpamd(): Promise<Spamd> {
     '--syslog=stderr',
     ...(root ? ['--username=nobody'] : []),
   ];
-  let output = '';
-  const child: ChildProcess = spawn(SPAMD, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const daemon = startDaemon(SPAMD, args);
   const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await daemon.stop();
     rmSync(dir, { recursive: true, force: true });
   };
   const deadline = Date.now() + 45_000;
   for (;;) {
-    if (child.exitCode !== null) {
+    if (daemon.exited()) {
       await stop();
-      throw new Error(`spamd exited at start:\n${output}`);
+      throw new Error(`spamd exited at start:\n${daemon.log()}`);
     }
     if ((await accepts(port)) && spawnSync(SPAMC, ['-x', '-K', '-d', '127.0.0.1', '-p', String(port), '--connect-retries', '1'], { timeout: 5000 }).status === 0) break;
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`spamd did not answer within 45 s:\n${output}`);
+      throw new Error(`spamd did not answer within 45 s:\n${daemon.log()}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  return { address: `127.0.0.1:${port}`, stop, log: () => output || (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '') };
+  return { address: `127.0.0.1:${port}`, stop, log: () => daemon.log() || (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '') };
 }
 
 function accepts(port: number): Promise<boolean> {
