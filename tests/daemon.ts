@@ -1,5 +1,6 @@
 import { spawn, type SpawnOptions } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
 
 /**
  * A system program the tests start (Dovecot, dnsmasq, spamd), from the Debian packages .ci/run
@@ -42,4 +43,16 @@ export function startDaemon(command: string, args: string[], options: SpawnOptio
       clearTimeout(late);
     },
   };
+}
+
+/** A TCP port on 127.0.0.1 free now, for a server that binds it next. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
 }

@@ -6,12 +6,11 @@
  * it) that is a failure instead.
  */
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll } from 'vitest';
-import { installed, startDaemon, type Daemon } from '../daemon.js';
+import { freePort, installed, startDaemon, type Daemon } from '../daemon.js';
 
 export const DOVECOT = '/usr/sbin/dovecot';
 
@@ -149,17 +148,6 @@ async function ready(client: () => Promise<ImapFlow>, daemon: Daemon): Promise<v
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function groupName(gid: number): string {

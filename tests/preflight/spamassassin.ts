@@ -1,7 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { installed, startDaemon } from '../daemon.js';
+import { freePort, installed, startDaemon } from '../daemon.js';
+
+export { freePort };
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -15,17 +17,6 @@ export const SPAMD = '/usr/sbin/spamd';
  */
 export function spamAssassinAvailable(): boolean {
   return installed([SPAMASSASSIN, SPAMC, SPAMD], 'spamassassin spamc spamd', 'SpamAssassin tests');
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export interface Spamd {
