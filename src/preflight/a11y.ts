@@ -13,8 +13,6 @@ import { SourceLines } from './source-lines.js';
 export const a11yCheck: PreflightCheck = {
   id: 'a11y',
   title: 'accessibility (axe-core in Chromium: 375 and 600 px, light and dark)',
-  network: false,
-  cheap: false,
   run: (context) => checkA11y(context),
 };
 

@@ -39,9 +39,5 @@ export interface PreflightCheck {
   id: string;
   /** One line for --help and the preview: what it looks at. */
   title: string;
-  /** Needs the network (DNS, HTTP): skipped with --offline. */
-  network: boolean;
-  /** Cheap enough for `digest send` to run before every real send (a few DNS lookups, no browser). */
-  cheap: boolean;
   run(context: PreflightContext): Promise<CheckResult>;
 }

@@ -45,8 +45,6 @@ export function createDnsCheck(options: DnsCheckOptions = {}): PreflightCheck {
   return {
     id: 'dns',
     title: 'the sending domain in DNS (SPF, DKIM, DMARC, MX)',
-    network: true,
-    cheap: true,
     run(context) {
       let earlier = done.get(context.config);
       if (!earlier || Date.now() - earlier.at > 60_000) {

@@ -8,17 +8,33 @@ export type { CheckResult, PreflightCheck, PreflightContext } from './check.js';
  *   2. links  every URL fetched (bounded, cached); images' bytes and dimensions against a budget
  *   3. spam   SpamAssassin's score of the message as send builds it, with the rules hit
  *   4. a11y   axe-core in Chromium at 375 and 600 px, light and dark
- * Each is a file of its own exporting one PreflightCheck; they are loaded only when run, so that
- * `digest send`'s cheap checks do not load a browser driver.
+ * Each is a file of its own exporting one PreflightCheck, loaded only when it runs.
  */
-const loaders: Record<string, () => Promise<PreflightCheck>> = {
-  dns: async () => (await import('./dns.js')).dnsCheck,
-  links: async () => (await import('./links.js')).linksCheck,
-  spam: async () => (await import('./spam.js')).spamCheck,
-  a11y: async () => (await import('./a11y.js')).a11yCheck,
-};
+interface Entry {
+  id: string;
+  /** Needs the network (DNS, HTTP): skipped with --offline. */
+  network: boolean;
+  /** Cheap enough for `digest send` to run before every real send (a few DNS lookups, no browser). */
+  cheap: boolean;
+  load: () => Promise<PreflightCheck>;
+}
 
-export const checkIds = Object.keys(loaders);
+// What each check needs is said here, not in its module, so that a send running only the cheap
+// ones never loads the others (an HTML parser, an image reader, a browser driver).
+const checks: Entry[] = [
+  { id: 'dns', network: true, cheap: true, load: async () => (await import('./dns.js')).dnsCheck },
+  { id: 'links', network: true, cheap: false, load: async () => (await import('./links.js')).linksCheck },
+  { id: 'spam', network: false, cheap: false, load: async () => (await import('./spam.js')).spamCheck },
+  { id: 'a11y', network: false, cheap: false, load: async () => (await import('./a11y.js')).a11yCheck },
+];
+
+export const checkIds = checks.map((entry) => entry.id);
+
+/** Whether a check needs the network, and whether send runs it. */
+export function checkEntry(id: string): Omit<Entry, 'load'> | undefined {
+  const entry = checks.find((candidate) => candidate.id === id);
+  return entry && { id: entry.id, network: entry.network, cheap: entry.cheap };
+}
 
 export interface PreflightOptions {
   /** Only these checks (default: all). */
@@ -33,16 +49,15 @@ export interface PreflightOptions {
 export async function runPreflight(context: PreflightContext, options: PreflightOptions = {}): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
   for (const id of options.only ?? checkIds) {
-    const load = loaders[id];
-    if (!load) throw new Error(`no preflight check named ${id}`);
-    const check = await load();
-    if (options.cheapOnly && !check.cheap) continue;
+    const entry = checks.find((candidate) => candidate.id === id);
+    if (!entry) throw new Error(`no preflight check named ${id}`);
+    if (options.cheapOnly && !entry.cheap) continue;
     const started = performance.now();
     let result: CheckResult;
-    if (check.network && context.offline) {
-      result = { check: check.id, diagnostics: [], skipped: 'offline' };
+    if (entry.network && context.offline) {
+      result = { check: entry.id, diagnostics: [], skipped: 'offline' };
     } else {
-      result = await check.run(context);
+      result = await (await entry.load()).run(context);
     }
     result.ms ??= Math.round(performance.now() - started);
     results.push(result);

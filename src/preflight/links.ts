@@ -50,8 +50,6 @@ interface Outcome {
 export const linksCheck: PreflightCheck = {
   id: 'links',
   title: "every link and image fetched; images' bytes and dimensions against a budget",
-  network: true,
-  cheap: false,
   run: checkLinks,
 };
 

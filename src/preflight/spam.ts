@@ -23,8 +23,6 @@ import type { CheckResult, PreflightCheck, PreflightContext } from './check.js';
 export const spamCheck: PreflightCheck = {
   id: 'spam',
   title: 'spam filter score (SpamAssassin)',
-  network: false,
-  cheap: false,
   run: (context) => checkSpam(context),
 };
 
