@@ -11,15 +11,8 @@ import { describe, expect, test } from 'vitest';
 import { onEachDatabase, tempDir } from '../audience/databases.js';
 import { fixture, runCli, tempProject } from '../helpers.js';
 import { sinkForSuite } from '../smtp-sink.js';
-import { complaint, dsn, vacation } from './reports.js';
+import { complaint, config, dsn, SECRET, vacation } from './reports.js';
 
-const SECRET = 'a test secret of at least thirty-two characters';
-const config = `name: The Test Gazette
-from: "Test Gazette <news@gazette.example>"
-address: "1 Press Lane, Testville"
-baseUrl: https://gazette.example/news
-bounceAddress: bounces@bounces.gazette.example
-`;
 
 onEachDatabase((target) => {
   describe('bounces that come back after a send', () => {

@@ -15,15 +15,8 @@ import { onEachDatabase } from '../audience/databases.js';
 import { fixture, runCli, tempProject } from '../helpers.js';
 import { sinkForSuite, type Received } from '../smtp-sink.js';
 import { dovecotAvailable, dovecotForSuite, type Account, type Dovecot } from './dovecot.js';
-import { complaint, dsn, vacation } from './reports.js';
+import { complaint, config, dsn, SECRET, vacation } from './reports.js';
 
-const SECRET = 'a test secret of at least thirty-two characters';
-const config = `name: The Test Gazette
-from: "Test Gazette <news@gazette.example>"
-address: "1 Press Lane, Testville"
-baseUrl: https://gazette.example/news
-bounceAddress: bounces@bounces.gazette.example
-`;
 
 interface Outcome {
   source: string;

@@ -3,6 +3,15 @@
  * the SMTP sink received them): a Postfix-style DSN (RFC 3464), an ARF complaint (RFC 5965) as the
  * big mailbox providers' feedback loops send it, with the recipient redacted, and a vacation reply.
  */
+/** The project both bounce suites send from: a tagged bounce address, a secret to seal the tags. */
+export const SECRET = 'a test secret of at least thirty-two characters';
+export const config = `name: The Test Gazette
+from: "Test Gazette <news@gazette.example>"
+address: "1 Press Lane, Testville"
+baseUrl: https://gazette.example/news
+bounceAddress: bounces@bounces.gazette.example
+`;
+
 export interface Sent {
   recipient: string;
   envelopeFrom: string;
