@@ -103,6 +103,33 @@ const bounceEventsTable = `CREATE TABLE bounce_events (
     PRIMARY KEY (source, source_id, email_key)
   )`;
 
+const reportStatements = [
+  `CREATE TABLE unsubscribe_events (
+    issue TEXT NOT NULL,
+    email_key TEXT NOT NULL,
+    how TEXT NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (issue, email_key)
+  )`,
+  `CREATE TABLE link_clicks (
+    issue TEXT NOT NULL,
+    url TEXT NOT NULL,
+    clicks INTEGER NOT NULL,
+    first_at TEXT NOT NULL,
+    last_at TEXT NOT NULL,
+    PRIMARY KEY (issue, url)
+  )`,
+  `CREATE TABLE reader_clicks (
+    issue TEXT NOT NULL,
+    url TEXT NOT NULL,
+    email_key TEXT NOT NULL,
+    clicks INTEGER NOT NULL,
+    first_at TEXT NOT NULL,
+    last_at TEXT NOT NULL,
+    PRIMARY KEY (issue, url, email_key)
+  )`,
+];
+
 export const migrations: Migration[] = [
   {
     version: 1,
@@ -212,6 +239,16 @@ export const migrations: Migration[] = [
       'CREATE INDEX bounce_events_reader ON bounce_events (email_key, received_at)',
       'CREATE INDEX bounce_events_issue ON bounce_events (issue)',
     ],
+  },
+  {
+    // Reports (src/report/): which issue's link a reader unsubscribed with, so that an issue's
+    // unsubscribes are counted from its own tokens rather than guessed from the dates; and the
+    // clicks on tracked links (src/tracking/), counted per issue and link, and per reader only
+    // when the config asks for it (tracking.perReader).
+    version: 9,
+    name: 'unsubscribes by issue, and click counts',
+    sqlite: reportStatements,
+    postgres: reportStatements,
   },
 ];
 

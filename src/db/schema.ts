@@ -11,6 +11,9 @@ export interface Database {
   sends: SendsTable;
   signups: SignupsTable;
   bounce_events: BounceEventsTable;
+  unsubscribe_events: UnsubscribeEventsTable;
+  link_clicks: LinkClicksTable;
+  reader_clicks: ReaderClicksTable;
 }
 
 /**
@@ -121,4 +124,32 @@ export interface SendsTable {
   completed_at: string | null;
   /** Readers the list held who were not enqueued: unsubscribed, bounced, erased, wrong tags. */
   excluded: number;
+}
+
+/** A reader who left through an issue's own unsubscribe link (only when it changed their status). */
+export interface UnsubscribeEventsTable {
+  issue: string;
+  email_key: string;
+  /** `one-click` (RFC 8058) or `page`. */
+  how: string;
+  at: string;
+}
+
+/** Clicks on one tracked link of one issue, counted together (tracking.clicks). */
+export interface LinkClicksTable {
+  issue: string;
+  url: string;
+  clicks: number;
+  first_at: string;
+  last_at: string;
+}
+
+/** The same, per reader: kept only with tracking.perReader, which the footer tells readers. */
+export interface ReaderClicksTable {
+  issue: string;
+  url: string;
+  email_key: string;
+  clicks: number;
+  first_at: string;
+  last_at: string;
 }
