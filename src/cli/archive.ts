@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { paint, printJson, shortPath } from './report.js';
+import { paint, printJson, shortPath } from './print.js';
 
 interface ArchiveFlags {
   out?: string;

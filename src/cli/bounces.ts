@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import type { BounceOutcome, BounceSummary } from '../bounces/index.js';
 import type { ReportSource } from '../bounces/sources.js';
-import { paint, printJson, visible } from './report.js';
+import { paint, printJson, visible } from './print.js';
 
 interface ReadFlags {
   db?: string;

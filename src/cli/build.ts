@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { BuildOutcome } from '../build.js';
 import type { Diagnostic } from '../issue/diagnostic.js';
-import { diagnosticJson, formatDiagnostic, kilobytes, paint, printJson, shortPath } from './report.js';
+import { diagnosticJson, formatDiagnostic, kilobytes, paint, printJson, shortPath } from './print.js';
 
 interface BuildFlags {
   out?: string;

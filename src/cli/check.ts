@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { CheckResult } from '../preflight/index.js';
-import { allDiagnostics, diagnosticJson, formatDiagnostic, paint, printJson } from './report.js';
+import { allDiagnostics, diagnosticJson, formatDiagnostic, paint, printJson } from './print.js';
 
 interface CheckFlags {
   json?: boolean;

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { paint, shortPath } from './report.js';
+import { paint, shortPath } from './print.js';
 
 interface InitFlags {
   name: string;

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { formatDiagnostic, paint } from './report.js';
+import { formatDiagnostic, paint } from './print.js';
 
 interface PreviewFlags {
   port: string;

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { paint, printJson } from './report.js';
+import { paint, printJson } from './print.js';
 
 interface SendFlags {
   due?: boolean;

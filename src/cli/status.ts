@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { paint, printJson, visible } from './report.js';
+import { paint, printJson, visible } from './print.js';
 
 interface StatusFlags {
   db?: string;

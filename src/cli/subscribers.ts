@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { explainFailure } from '../errors.js';
-import { paint, printJson, shortPath, visible } from './report.js';
+import { paint, printJson, shortPath, visible } from './print.js';
 import type { Rejections } from '../audience/rejections.js';
 
 interface CommonFlags {

@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline/promises';
 import type { SendHooks } from '../delivery/run.js';
 import type { Progress } from '../delivery/send.js';
-import { paint } from './report.js';
+import { paint } from './print.js';
 
 /**
  * The send's conversation with the person at the terminal: the confirmation, and progress as a
