@@ -6,6 +6,7 @@ import { registerBuild } from './build.js';
 import { registerCheck } from './check.js';
 import { registerInit } from './init.js';
 import { registerPreview } from './preview.js';
+import { registerReport } from './report.js';
 import { registerSend } from './send.js';
 import { registerStatus } from './status.js';
 import { registerServe } from './serve.js';
@@ -35,6 +36,7 @@ export async function main(argv: string[]): Promise<number> {
   registerArchive(program);
   registerServe(program);
   registerBounces(program);
+  registerReport(program);
 
   process.stdout.on('error', stopOnClosedPipe);
   try {
