@@ -50,9 +50,10 @@ export function renderChart(spec: ChartSpec, width: number, height = width < 500
   try {
     chart.setOption(option(spec, width));
     const svg = chart.renderToSVGString();
-    // Each chart's classes get a prefix of their own: ECharts numbers them alike in every chart.
+    // Each chart's classes and clip-path ids get a prefix of their own: ECharts numbers them by a
+    // counter of the process, and its classes carry hover styles that would reach other charts.
     return svg
-      .replace(/zr\d+-cls-/g, `${spec.id}-${width}-`)
+      .replace(/zr\d+-/g, `${spec.id}-${width}-`)
       .replace(/^<svg width="\d+" height="\d+"/, `<svg class="chart-svg" focusable="false"`);
   } finally {
     chart.dispose();
