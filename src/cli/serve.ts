@@ -10,12 +10,12 @@ interface ServeFlags {
 export function registerServe(program: Command): void {
   program
     .command('serve')
-    .description('serve one-click unsubscribe links, the web archive, (signup.enabled) the sign-up form and (when configured) providers\' bounce webhooks over the subscriber database (behind a reverse proxy: see docs/deploy.md)')
+    .description('serve one-click unsubscribe links, the web archive, (signup.enabled) the sign-up form, (when configured) providers\' bounce webhooks and (DIGEST_REPORT_TOKEN) the report over the subscriber database (behind a reverse proxy: see docs/deploy.md)')
     .option('-p, --port <n>', 'the port to listen on (0: any free port)', '4310')
     .option('--host <host>', 'the address to listen on', '127.0.0.1')
     .option('--db <url>', 'the subscriber database: sqlite:FILE or postgres://… (default: DIGEST_DATABASE_URL, else sqlite:./digest.db)')
     .action(async (flags: ServeFlags, command: Command) => {
-      const [{ UserError }, { loadConfig }, { unsubscribeKey }, { routes, startServer }, { openStore }, { databaseUrl, redact }, { webhooksFrom }] = await Promise.all([
+      const [{ UserError }, { loadConfig }, { unsubscribeKey }, { routes, startServer }, { openStore }, { databaseUrl, redact }, { webhooksFrom }, { reportToken }] = await Promise.all([
         import('../errors.js'),
         import('../config.js'),
         import('../delivery/unsubscribe.js'),
@@ -23,6 +23,7 @@ export function registerServe(program: Command): void {
         import('../audience/open.js'),
         import('../audience/location.js'),
         import('../bounces/webhooks/index.js'),
+        import('../serve/report.js'),
       ]);
       const port = Number(flags.port);
       if (!/^\d+$/.test(flags.port) || port > 65535) throw new UserError(`--port must be a number from 0 to 65535, not "${flags.port}"`, { code: 'invalid-flags' });
@@ -30,6 +31,7 @@ export function registerServe(program: Command): void {
       const key = unsubscribeKey(process.env.DIGEST_SECRET);
       const paths = routes(config);
       const webhooks = webhooksFrom(config, process.env);
+      const token = reportToken(process.env.DIGEST_REPORT_TOKEN);
       const url = databaseUrl(flags.db);
       const store = await openStore(url);
       const line = (entry: Record<string, unknown>) => process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'info', ...entry })}\n`);
@@ -38,7 +40,7 @@ export function registerServe(program: Command): void {
       try {
         // Sign-up: confirmations go out through the same routes as a send.
         signup = config.signup.enabled ? await (await import('../signup/service.js')).startSignup(config, store, { log: line }) : undefined;
-        running = await startServer({ config, store, key, host: flags.host, port, signup, webhooks });
+        running = await startServer({ config, store, key, host: flags.host, port, signup, webhooks, reportToken: token });
       } catch (error) {
         await signup?.close();
         await store.close();
@@ -51,6 +53,7 @@ export function registerServe(program: Command): void {
         archive: `${paths.archive}/`,
         ...(signup ? { subscribe: `${paths.archive}/subscribe`, confirm: `${paths.archive}/confirm` } : {}),
         ...(webhooks ? { webhooks: webhooks.providers.map((provider) => `/webhooks/${provider}`) } : {}),
+        ...(token ? { report: `${paths.archive}/report` } : {}),
         health: '/healthz',
         database: redact(url),
         site: config.outDir,

@@ -14,6 +14,7 @@ import type { SignupService } from '../signup/service.js';
 import { ledgerFor } from '../bounces/ledger.js';
 import { WebhookDispatcher, type Webhooks } from '../bounces/webhooks/index.js';
 import { WEBHOOK_PREFIX, webhookRoute } from './webhooks.js';
+import { reportRoute } from './report.js';
 
 export type LogEntry = Record<string, unknown>;
 
@@ -31,6 +32,8 @@ export interface ServeOptions {
   signup?: SignupService;
   /** Providers' bounce and complaint webhooks at /webhooks/<provider> (src/bounces/webhooks/). */
   webhooks?: Webhooks;
+  /** The report at <base>/report for whoever holds this token (DIGEST_REPORT_TOKEN); off without it. */
+  reportToken?: string;
 }
 
 export interface RunningServer {
@@ -118,6 +121,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     : undefined;
   const batcher = new UnsubscribeBatcher(options.store);
   const reply: Reply = { config, store: options.store, key: options.key, log, unsubscribe: (email, how) => batcher.unsubscribe(email, how) };
+  const report = options.reportToken ? reportRoute(reply, options.reportToken) : undefined;
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const path = (request.url ?? '/').split('?')[0]!;
@@ -128,6 +132,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       return sendHtml(response, request, 200, generalPage(config), { 'cache-control': 'public, max-age=300' });
     }
     if (path.startsWith(`${paths.unsubscribe}/`)) return handleUnsubscribe(reply, request, response, path.slice(paths.unsubscribe.length + 1));
+    if (report && path === `${paths.archive}/report`) return report(request, response);
     if (signup && path === `${paths.archive}/subscribe`) return signup.subscribe(request, response);
     if (signup && path === `${paths.archive}/confirm`) return signup.confirm(request, response);
     return archive(request, response, path);

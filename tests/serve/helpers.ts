@@ -54,6 +54,8 @@ export async function serve(
     files?: Record<string, string>;
     /** Providers' webhooks, made from the project's config (src/bounces/webhooks/index.ts: webhooksFrom). */
     webhooks?: (config: ResolvedConfig) => Webhooks | undefined;
+    /** The report at <base>/report for this token (DIGEST_REPORT_TOKEN). */
+    reportToken?: string;
   } = {},
 ): Promise<Served> {
   const root = await tempDir();
@@ -78,7 +80,7 @@ export async function serve(
   const logs: LogEntry[] = [];
   const signup = options.signupVia ? await startSignup(config, store, { secret: SECRET, delivery: { via: [options.signupVia] }, log: (entry) => logs.push(entry) }) : undefined;
   const webhooks = options.webhooks?.(config);
-  const server = await startServer({ config, store, key, host: '127.0.0.1', port: 0, log: (entry) => logs.push(entry), siteTtlMs: 0, signup, webhooks });
+  const server = await startServer({ config, store, key, host: '127.0.0.1', port: 0, log: (entry) => logs.push(entry), siteTtlMs: 0, signup, webhooks, reportToken: options.reportToken });
   let stopped: Promise<void> | undefined;
   const stop = () =>
     (stopped ??= (async () => {
