@@ -221,7 +221,8 @@ function tiles(items: [string, number][]): string {
 }
 
 function table(label: string, head: string[], rows: (string | number)[][]): string {
-  const cell = (value: string | number) => (typeof value === 'number' ? `<td class="num">${value.toLocaleString('en')}</td>` : `<td>${e(value)}</td>`);
+  const cell = (value: string | number) =>
+    typeof value === 'number' ? `<td class="num">${value.toLocaleString('en')}</td>` : `<td${/^\d{4}-\d{2}(-\d{2})?( \d{2}:\d{2})?$/.test(value) ? ' class="when"' : ''}>${e(value)}</td>`;
   return `<div class="table-wrap" role="region" aria-label="${e(label)}" tabindex="0"><table>
 <thead><tr>${head.map((name) => `<th scope="col">${e(name)}</th>`).join('')}</tr></thead>
 <tbody>${rows.length ? rows.map((row) => `<tr>${row.map(cell).join('')}</tr>`).join('\n') : `<tr><td colspan="${head.length}">None.</td></tr>`}</tbody>
@@ -259,4 +260,5 @@ th,td{padding:4px 8px;text-align:left;border-bottom:1px solid var(--line);vertic
 td{overflow-wrap:anywhere;min-width:5em}
 th{position:sticky;top:0;background:var(--card)}
 td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+td.when{white-space:nowrap;font-variant-numeric:tabular-nums}
 `;
