@@ -14,7 +14,7 @@ export interface CounterOptions {
   rowsPerStatement?: number;
   /** How long to wait before writing again after the database refused a batch. */
   retryMs?: number;
-  /** Increments held at most while the database is failing; beyond, the oldest turn is dropped and said. */
+  /** Rows waiting at most (only reached while the database is failing): clicks for new rows beyond it are dropped, and said. */
   maxPending?: number;
   log?: (entry: Record<string, unknown>) => void;
 }
@@ -23,7 +23,8 @@ export interface CounterOptions {
  * Group commit for click counts. The redirect never waits for the database: each click is added to
  * a tally in memory, keyed by issue and URL (and reader), and while one transaction writes, the
  * clicks that arrive meanwhile add up for the next. A burst of a thousand clicks on one link costs
- * one UPSERT of `clicks + 1000`, not a thousand writes, and a lone click is written at once.
+ * one UPSERT of `clicks + 1000`, not a thousand writes, and a lone click is written on the next turn
+ * of the event loop.
  * A batch the database refuses is kept and tried again; `flush()` writes whatever is held.
  */
 export class ClickCounter {
@@ -59,20 +60,25 @@ export class ClickCounter {
 
   /** Resolves once every click counted so far is written or, the database failing, said to be lost. */
   async flush(): Promise<void> {
-    clearTimeout(this.retry);
-    this.retry = undefined;
-    while (this.running || this.pending.size) {
+    for (;;) {
+      clearTimeout(this.retry);
+      this.retry = undefined;
       if (this.running) await this.running;
-      else await (this.running = this.drain(true).finally(() => (this.running = undefined)));
+      else if (this.pending.size) await (this.running = this.drain(true).finally(() => (this.running = undefined)));
+      else return;
     }
   }
 
   private kick(): void {
     if (this.running || this.retry || !this.pending.size) return;
-    this.running = this.drain(false).finally(() => {
-      this.running = undefined;
-      this.kick();
-    });
+    // After the requests already read have had their turn: they join this batch, rather than each
+    // waiting for a transaction of its own (SQLite's writes do not yield to the event loop).
+    this.running = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.drain(false))
+      .finally(() => {
+        this.running = undefined;
+        this.kick();
+      });
   }
 
   private add(tally: Tally): void {
@@ -99,25 +105,31 @@ export class ClickCounter {
       const clicks = this.held;
       this.pending = new Map();
       this.held = 0;
+      let failure: Error | undefined;
       try {
         await this.write(batch);
       } catch (error) {
-        const dropped = this.dropped;
-        this.dropped = 0;
-        const entry = { time: new Date().toISOString(), level: 'error', clicks, ...(dropped ? { dropped } : {}), error: (error as Error).message };
-        if (last) {
-          this.log({ ...entry, msg: 'click counts lost: the database refused them' });
-          return;
-        }
-        this.log({ ...entry, msg: 'click counts not written, kept to try again' });
-        for (const tally of batch) this.add(tally);
-        this.retry = setTimeout(() => {
-          this.retry = undefined;
-          this.kick();
-        }, this.retryMs);
-        this.retry.unref();
+        failure = error as Error;
+      }
+      const dropped = this.dropped;
+      this.dropped = 0;
+      const said = { time: new Date().toISOString(), level: 'error', ...(dropped ? { dropped } : {}) };
+      if (!failure) {
+        if (dropped) this.log({ ...said, msg: 'click counts dropped while the database was failing' });
+        continue;
+      }
+      if (last) {
+        this.log({ ...said, msg: 'click counts lost: the database refused them', clicks, error: failure.message });
         return;
       }
+      this.log({ ...said, msg: 'click counts not written, kept to try again', clicks, error: failure.message });
+      for (const tally of batch) this.add(tally);
+      this.retry = setTimeout(() => {
+        this.retry = undefined;
+        this.kick();
+      }, this.retryMs);
+      this.retry.unref();
+      return;
     }
   }
 
