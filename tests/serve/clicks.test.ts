@@ -198,6 +198,22 @@ onEachDatabase((target) => {
       expect(await counts(s)).toEqual({ links: [], readers: [] });
     });
 
+    test('closing the server waits for the clicks being written, however slow the database', async () => {
+      const s = await serve(await target.fresh(), { config: PER_READER });
+      const connection = s.store.dialect as { transaction: (work: () => Promise<unknown>) => Promise<unknown> };
+      const transaction = connection.transaction.bind(connection);
+      connection.transaction = async (work) => {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        return transaction(work);
+      };
+      const token = sealClick({ issue: 'week-10', url: URL_A }, link);
+      expect((await get(s, click(URL_A, token, sealReader({ emailKey: 'ana@example.org', issue: 'week-10' }, readers)))).status).toBe(302);
+      expect((await get(s, click(URL_A, token))).status).toBe(302);
+      const { links, readers: perReader } = await counts(s);
+      expect(links.map(({ clicks }) => clicks)).toEqual([2]);
+      expect(perReader.map(({ email_key, clicks }) => ({ email_key, clicks }))).toEqual([{ email_key: 'ana@example.org', clicks: 1 }]);
+    });
+
     test('a database that fails does not hold up the redirect; the clicks it refuses are said to be lost', async () => {
       const s = await serve(await target.fresh(), { config: TRACKING });
       // The counter writes through the store's connection, the object it was given when the server started.
