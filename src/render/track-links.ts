@@ -59,7 +59,7 @@ export function addUtm(html: string, steps: LinkSteps): string {
   const utm = steps.utm;
   if (!utm) return html;
   return rewriteHrefs(html, (href) => {
-    if (!rewritable(href, steps.untouched)) return undefined;
+    if (!rewritable(href, steps.untouched) || !webUrl(href)) return undefined;
     const url = new URL(href);
     const host = url.hostname.toLowerCase();
     if (!utm.domains.some((domain) => host === domain || host.endsWith(`.${domain}`))) return undefined;

@@ -92,6 +92,10 @@ describe('UTM parameters', () => {
     ].join('');
     expect(addUtm(untouched, steps)).toBe(untouched);
     expect(hrefs(addUtm('<a href="https://gazette.example/news/unsubscribe-faq">x</a>', steps))[0]).toContain('utm_source=newsletter');
+    // Not a URL a browser could open: left as the editor wrote it, for the link check to report.
+    const broken = '<a href="https://exa mple.org/">x</a><a href="https://[example.org/">y</a>';
+    expect(addUtm(broken, steps)).toBe(broken);
+    expect(trackLinks(broken, (await setup(newsletter + tracking())).steps)).toBe(broken);
   });
 
   it('take the front matter’s value for each key it sets, the config’s for the rest', async () => {
