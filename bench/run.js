@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 const quick = process.argv.includes('--quick');
 // --only NAME: one suite (send, import, …), its table printed and docs/performance.md left as it is.
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
-const suites = ['./build.js', './send.js', './http.js', './import.js', './unsubscribe.js', './signup.js', './bounces.js', './preflight.js'].filter((suite) => !only || suite === `./${only}.js`);
+const suites = ['./build.js', './send.js', './http.js', './import.js', './unsubscribe.js', './clicks.js', './signup.js', './bounces.js', './preflight.js'].filter((suite) => !only || suite === `./${only}.js`);
 
 const rows = [];
 for (const suite of suites) {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
@@ -7,6 +8,7 @@ import { writeFileAtomic } from './fs.js';
 import type { Diagnostic } from './issue/diagnostic.js';
 import { loadIssue } from './issue/load.js';
 import { renderIssue, TemplateCache, type Edition } from './render/index.js';
+import { clickKey } from './tracking/token.js';
 
 /** Where one issue's outputs go: a folder named by its slug. */
 export function editionPaths(outDir: string, slug: string) {
@@ -60,6 +62,7 @@ export async function buildIssues(
   const outDir = options.outDir ?? config.outDir;
   const slugs = new Map<string, string>();
   const outcomes: BuildOutcome[] = [];
+  const secret = trackingSecret(config, options.write);
 
   for (const file of files) {
     try {
@@ -67,7 +70,7 @@ export async function buildIssues(
       const earlier = slugs.get(issue.meta.slug);
       if (earlier) throw new UserError(`slug "${issue.meta.slug}" is already used by ${earlier}: set slug: to tell them apart`, { file, code: 'duplicate-slug' });
       slugs.set(issue.meta.slug, file);
-      outcomes.push({ file, slug: issue.meta.slug, edition: await renderIssue(issue, config, templates) });
+      outcomes.push({ file, slug: issue.meta.slug, edition: await renderIssue(issue, config, templates, { secret }) });
     } catch (error) {
       if (!isUserError(error)) throw error;
       outcomes.push(failed(file, error));
@@ -85,6 +88,21 @@ export async function buildIssues(
     }
   }
   return outcomes;
+}
+
+/**
+ * The secret that seals tracked links. A build writes links readers will click: without
+ * DIGEST_SECRET it stops before the first issue, in one line. A check writes nothing: its links are
+ * sealed with a throwaway key, so that the sizes it reports are those of the real email.
+ */
+function trackingSecret(config: ResolvedConfig, write: boolean): string | undefined {
+  const secret = process.env.DIGEST_SECRET;
+  if (!config.tracking.clicks) return secret;
+  if (write) {
+    clickKey(secret);
+    return secret;
+  }
+  return secret && secret.length >= 32 ? secret : randomBytes(32).toString('hex');
 }
 
 /**

@@ -49,6 +49,8 @@ const labelsSchema = z
     receiving: label,
     /** The footer of the sign-up confirmation, sent to someone not on the list yet. */
     requested: label,
+    /** The footer's sentence when clicks are recorded per reader (tracking.perReader). */
+    tracked: label,
   })
   .strict();
 
@@ -143,6 +145,39 @@ const preflightSchema = z
   })
   .strict();
 
+/**
+ * Click counting (docs/tracking.md): off unless asked for. Links go through digest serve's redirect
+ * at <baseUrl>/c/; per reader only with perReader, which the footer then tells every reader.
+ */
+const trackingSchema = z
+  .object({
+    clicks: z.boolean().default(false),
+    perReader: z.boolean().default(false),
+  })
+  .strict()
+  .refine((tracking) => tracking.clicks || !tracking.perReader, { message: 'needs clicks: true as well (per-reader records are kept of counted clicks)', path: ['perReader'] });
+
+/** `{{slug}}` is the one placeholder: anything else in braces would reach analytics as it stands. */
+const utmValue = z
+  .string()
+  .min(1, 'must not be empty')
+  .refine((value) => !value.replace(/\{\{\s*slug\s*\}\}/g, '').includes('{{'), 'may hold {{slug}} (the issue\'s slug) and no other placeholder');
+
+/** UTM parameters added to links on the listed domains; an issue's front matter may set its own values. */
+export const utmValues = {
+  source: utmValue.optional(),
+  medium: utmValue.optional(),
+  campaign: utmValue.optional(),
+};
+
+const utmSchema = z
+  .object({
+    ...utmValues,
+    /** `example.org` covers its subdomains too. */
+    domains: z.array(z.string().regex(/^[A-Za-z0-9.-]+$/, 'must be a host name such as example.org')).default([]),
+  })
+  .strict();
+
 const configSchema = z
   .object({
     name: z.string().min(1, 'must not be empty').default('Untitled Newsletter'),
@@ -186,6 +221,8 @@ const configSchema = z
     brand: brandSchema.default(brandSchema.parse({})),
     /** Only the words set here: the rest come from the catalogue for each issue's language. */
     labels: labelsSchema.default({}),
+    tracking: trackingSchema.default({ clicks: false, perReader: false }),
+    utm: utmSchema.default({ domains: [] }),
   })
   .strict();
 
@@ -234,6 +271,13 @@ export async function loadConfig(options: { path?: string; cwd?: string } = {}):
     if (value) raw[key] = value;
   }
   const config = validate(configSchema, { ...located, data: raw }, shown, 1);
+  if (config.tracking.clicks && !config.baseUrl) {
+    throw new UserError('tracking.clicks needs baseUrl (or DIGEST_BASE_URL): the links of an issue go through <baseUrl>/c/, served by digest serve', {
+      file: shown,
+      line: located.lineOf(['tracking', 'clicks']),
+      code: 'invalid-setting',
+    });
+  }
   const root = text === undefined ? cwd : dirname(file);
   return {
     ...config,

@@ -7,6 +7,8 @@ import { compileMerge, compileSplicePieces, type Merge, type Reader } from '../r
 import { quotedPrintablePieces } from './quoted-printable.js';
 import { sealUnsubscribe, unsubscribeUrl, type UnsubscribeKey } from './unsubscribe.js';
 import { bounceTag, verpAddress, type BounceKey } from '../bounces/verp.js';
+import { emailKey } from '../audience/key.js';
+import { sealReader, type ReaderKey } from '../tracking/token.js';
 
 /** A reader as the journal holds them. */
 export interface Recipient {
@@ -26,6 +28,8 @@ export interface MessageSettings {
   test?: boolean;
   /** Bounces come back to this address with the reader's tag (VERP): src/bounces/verp.ts. */
   bounce?: { address: string; key: BounceKey };
+  /** Seals each reader's click token, for an edition whose links end in one (edition.readerLinks). */
+  readerKey?: ReaderKey;
 }
 
 export interface OutgoingMessage {
@@ -133,6 +137,10 @@ export class MessageFactory {
         attributes: recipient.attributes,
       },
       unsubscribe_url: unsubscribe,
+      click_reader:
+        this.edition.readerLinks && this.settings.readerKey
+          ? sealReader({ emailKey: emailKey(recipient.email), issue: this.edition.meta.slug }, this.settings.readerKey)
+          : undefined,
     };
     const subject = `${this.settings.test ? '[TEST] ' : ''}${this.subject(reader)}`;
     const messageId = this.messageId(key);

@@ -11,6 +11,7 @@ import { MessageFactory } from './message.js';
 import { audience, type AudienceSource } from './audience.js';
 import { collectGarbage } from '../heap.js';
 import { unsubscribeKey } from './unsubscribe.js';
+import { readerKey } from '../tracking/token.js';
 
 /** How a run paces itself: the flags of `digest send` that a scheduler might tune. */
 export interface SendPacing {
@@ -88,6 +89,8 @@ export async function sendIssue(options: SendOptions): Promise<SendSummary> {
     key: tokenKey(options),
     // Bounces come back tagged with their reader (VERP) when the config names a bounce address.
     bounce: options.config.bounceAddress && options.secret ? { address: options.config.bounceAddress, key: bounceKey(options.secret) } : undefined,
+    // The outbox without a secret seals with a throwaway key, as its unsubscribe links are (tokenKey).
+    readerKey: edition.readerLinks ? readerKey(options.secret ?? randomBytes(32).toString('hex')) : undefined,
   });
 
   const runStarted = new Date();

@@ -5,6 +5,7 @@ import type { Edition } from '../render/index.js';
 import type { Channel } from './channels/index.js';
 import { MessageFactory, type Recipient } from './message.js';
 import { unsubscribeKey } from './unsubscribe.js';
+import { readerKey } from '../tracking/token.js';
 
 /**
  * Sends an issue to the editor's test addresses, subject marked [TEST], built by the same factory
@@ -25,6 +26,8 @@ export async function sendTests(
     unsubscribeMailto: options.config.unsubscribeMailto,
     // A test's link must not unsubscribe anyone real: without the secret it is sealed with a throwaway key.
     key: unsubscribeKey(secret ?? randomBytes(32).toString('hex')),
+    // Nor a test's clicks be recorded as a reader's: its reader token never opens (the aggregate still counts them).
+    readerKey: readerKey(randomBytes(32).toString('hex')),
     test: true,
   });
   const sent = [];

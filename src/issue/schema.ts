@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { utmValues } from '../config.js';
 import { directions, languageTag } from '../language.js';
 
 /** A calendar date as the editor writes it, checked to exist (no 2024-02-30). */
@@ -55,6 +56,8 @@ export const frontMatterSchema = z.object({
     .string()
     .regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be lower-case letters, digits, - and _ (it names files and URLs)')
     .optional(),
+  /** This UTM values, each over the config's; the domains they go on are the config's. */
+  utm: z.object(utmValues).strict().optional(),
 });
 
 export type FrontMatter = z.infer<typeof frontMatterSchema>;

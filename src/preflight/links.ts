@@ -136,7 +136,8 @@ function targetsOf(context: PreflightContext, skipHosts: string[]): { targets: T
   const text = context.source.split(/\r?\n/);
   const byUrl = new Map<string, Target>();
   const skipped = new Set<string>();
-  for (const reference of referencesIn(edition.html)) {
+  // The links as they really go: fetching a tracked one would count a click.
+  for (const reference of referencesIn(edition.untracked)) {
     const url = fetchable(reference.url);
     if (!url) continue;
     if (skipHosts.some((host) => hostMatches(url, host))) {

@@ -7,6 +7,7 @@ import { delimiter, join } from 'node:path';
 import { dkimFromEnvironment } from '../delivery/dkim.js';
 import { MessageFactory } from '../delivery/message.js';
 import { unsubscribeKey } from '../delivery/unsubscribe.js';
+import { readerKey } from '../tracking/token.js';
 import { bounceKey } from '../bounces/verp.js';
 import { isUserError, UserError } from '../errors.js';
 import type { Diagnostic } from '../issue/diagnostic.js';
@@ -134,6 +135,8 @@ export async function sampleMessage(context: PreflightContext, env: NodeJS.Proce
     unsubscribeMailto: config.unsubscribeMailto,
     key: unsubscribeKey(secret && secret.length >= 32 ? secret : randomBytes(32).toString('hex')),
     bounce: config.bounceAddress && secret && secret.length >= 32 ? { address: config.bounceAddress, key: bounceKey(secret) } : undefined,
+    // A scanner sees a reader's link as it will be; whose it is does not matter here.
+    readerKey: readerKey(randomBytes(32).toString('hex')),
   });
   const to = config.testAddresses[0] ?? 'reader@example.com';
   const message = factory.build({ email: to, name: null, attributes: {} }, `preflight:${to}`);

@@ -74,7 +74,8 @@ export class PreviewSession extends EventEmitter<{ build: [PreviewState] }> {
     try {
       if (reason.config) this.config = await loadConfig({ path: this.configPath, cwd: this.cwd });
       if (reason.config || reason.template) this.templates.clear();
-      const edition = await renderIssue(await loadIssue(this.file), this.config, this.templates, { assetBase: this.assetBase });
+      // Links as written even with tracking.clicks: the editor's clicks while writing must not count.
+      const edition = await renderIssue(await loadIssue(this.file), this.config, this.templates, { assetBase: this.assetBase, track: false });
       this.state = { version: this.state.version + 1, edition, buildMs: performance.now() - started };
     } catch (error) {
       if (!isUserError(error)) throw error;

@@ -21,6 +21,8 @@ export interface TemplateContext {
   };
   brand: ResolvedConfig['brand'];
   labels: Labels;
+  /** Clicks recorded per reader (tracking.perReader): the footer says so, to readers whose links carry their token. */
+  tracking: { perReader: boolean };
   /** Which way the edition reads, and its sides: partials write `border-{{dir.start}}`, `dir="{{dir.name}}"`. */
   dir: Sides;
   issue: {
@@ -44,7 +46,15 @@ export interface TemplateContext {
  * `assetBase` is where relative image paths point: by default the published `baseUrl`; the preview
  * passes its own server so that images beside the issue show before they are published.
  */
-export function templateContext(meta: IssueMeta, preheader: string, outline: Outline, config: ResolvedConfig, assetBase?: string, transactional = false): TemplateContext {
+export function templateContext(
+  meta: IssueMeta,
+  preheader: string,
+  outline: Outline,
+  config: ResolvedConfig,
+  assetBase?: string,
+  transactional = false,
+  perReader = false,
+): TemplateContext {
   const { language, direction } = editionLanguage(meta, config);
   const base = config.baseUrl ? `${config.baseUrl.replace(/\/+$/, '')}/` : undefined;
   const assets = assetBase ?? base;
@@ -63,6 +73,7 @@ export function templateContext(meta: IssueMeta, preheader: string, outline: Out
     },
     brand: config.brand,
     labels: labelsFor(language, config.labels),
+    tracking: { perReader },
     dir: sides(direction),
     issue: {
       title: meta.title,

@@ -12,6 +12,8 @@ import { checkMergeFields, compileMerge, unescapeMergeFields } from './merge.js'
 import { outline } from './outline.js';
 import { loadTemplate, type Template } from './template.js';
 import { htmlToText, warmTextConverter } from './text.js';
+import { addUtm, linkSteps, trackLinks } from './track-links.js';
+import { clickKey } from '../tracking/token.js';
 
 /** An issue built for sending: the same for every reader until the merge fields are filled. */
 export interface Edition {
@@ -20,8 +22,15 @@ export interface Edition {
   preheader: string;
   /** The MJML the template produced, kept for debugging a template. */
   mjml: string;
-  /** Email HTML with merge fields (`{{unsubscribe_url}}`…) still in place. */
+  /** Email HTML with merge fields (`{{unsubscribe_url}}`…) still in place; links tracked when the config says. */
   html: string;
+  /**
+   * The same before click tracking (UTM parameters in): where each link really goes. The web
+   * version is made from it, and the link check reads it, since fetching a tracked link counts a click.
+   */
+  untracked: string;
+  /** Whether the links end in the reader's own token ({{click_reader}}, tracking.perReader), to seal per reader. */
+  readerLinks: boolean;
   /** The plain-text part, merge fields likewise in place (derived from the HTML on first use). */
   readonly text: string;
   /** The HTML for the web: merged for an anonymous reader, no personal placeholders left (likewise). */
@@ -34,8 +43,12 @@ export interface Edition {
 export interface RenderOptions {
   /** Where relative images point instead of the config's baseUrl (the preview's own server). */
   assetBase?: string;
-  /** Not an issue but a message to one person (the sign-up confirmation): see TemplateContext. */
+  /** Not an issue but a message to one person (the sign-up confirmation): see TemplateContext. Never tracked. */
   transactional?: boolean;
+  /** false: links as written even with tracking.clicks (the preview, where the editor's clicks must not count). */
+  track?: boolean;
+  /** Seals the tracked links; default DIGEST_SECRET. */
+  secret?: string;
 }
 
 /**
@@ -45,9 +58,10 @@ export interface RenderOptions {
  *   3. tree → outline of blocks       render/outline.ts  (summary, sections, callouts; HTML sanitized)
  *   4. outline → MJML                 render/compose.ts  (the template's Handlebars partials)
  *   5. MJML → HTML                    render/compile.ts  (mjml, once per issue)
- *   6. lint                           render/lint.ts
- *   7. HTML → plain text              render/text.ts     (on first use)
- *   8. HTML → web version             render/merge.ts    (an anonymous reader; on first use)
+ *   6. links: UTM, then tracking      render/track-links.ts (the web version takes them untracked)
+ *   7. lint                           render/lint.ts
+ *   8. HTML → plain text              render/text.ts     (on first use)
+ *   9. HTML → web version             render/merge.ts    (an anonymous reader; on first use)
  */
 export async function renderIssue(
   issue: IssueSource,
@@ -67,15 +81,27 @@ export async function renderIssue(
   const malformed = fieldProblems.find((problem) => problem.code === 'merge-syntax');
   if (malformed) throw new UserError(malformed.message, { file: malformed.file, line: malformed.line, code: malformed.code });
 
+  // Before anything is compiled: without the secret no link can be sealed, and that is one clear line.
+  const tracking = config.tracking.clicks && options.track !== false && !options.transactional;
+  const key = tracking ? clickKey(options.secret ?? process.env.DIGEST_SECRET) : undefined;
+
   const shape = outline(tree);
   const preheader = issue.meta.preheader ?? truncate(shape.openingText, 140);
   const template = await templates.get(issue.meta.template ?? config.template, config.templatesDir);
-  const mjml = compose(template, templateContext(issue.meta, preheader, shape, config, options.assetBase, options.transactional));
+  const mjml = compose(template, templateContext(issue.meta, preheader, shape, config, options.assetBase, options.transactional, tracking && config.tracking.perReader));
   const compiling = compileMjml(mjml, template.name, issue.file);
   if (compilesInWorker()) warmTextConverter(mjml);
   const compiled = await compiling;
-  const html = unescapeMergeFields(compiled.html);
-  const diagnostics = [...issue.warnings, ...fieldProblems, ...compiled.diagnostics, ...lint({ issue, tree, outline: shape, html, config, transactional: options.transactional })];
+  const steps = linkSteps(issue.meta, config, key);
+  const untracked = addUtm(unescapeMergeFields(compiled.html), steps);
+  const html = trackLinks(untracked, steps);
+  const readerLinks = Boolean(steps.track?.perReader);
+  const diagnostics = [
+    ...issue.warnings,
+    ...fieldProblems,
+    ...compiled.diagnostics,
+    ...lint({ issue, tree, outline: shape, html, config, transactional: options.transactional, readerLinks }),
+  ];
   // The text part and the web version are derived on first use: a preview rebuild that shows
   // neither (most of them) does not pay for them.
   let text: string | undefined;
@@ -86,11 +112,13 @@ export async function renderIssue(
     preheader,
     mjml,
     html,
+    untracked,
+    readerLinks,
     get text() {
       return (text ??= htmlToText(html));
     },
     get web() {
-      return (web ??= compileMerge(html)(anonymousReader(config)));
+      return (web ??= compileMerge(untracked)(anonymousReader(config)));
     },
     diagnostics,
     assets: assetsOf(issue, tree),

@@ -5,7 +5,8 @@ export type Labels = Record<keyof Config['labels'], string>;
 
 /**
  * The template's fixed words by language. The footer's `receiving` and `requested` are followed
- * by a space, the newsletter's name and a full stop, so each is written to end where the name fits.
+ * by a space, the newsletter's name and a full stop, so each is written to end where the name fits;
+ * `tracked` is a sentence of its own, printed only where clicks are recorded per reader.
  */
 export const catalogue: Readonly<Record<string, Labels>> = {
   en: {
@@ -19,6 +20,7 @@ export const catalogue: Readonly<Record<string, Labels>> = {
     unsubscribe: 'Unsubscribe',
     receiving: 'You are receiving this email because you subscribed to',
     requested: 'You are receiving this one email because this address was entered in the sign-up form of',
+    tracked: 'We record which links in this email you click.',
   },
   uk: {
     summary: 'У цьому випуску',
@@ -31,6 +33,7 @@ export const catalogue: Readonly<Record<string, Labels>> = {
     unsubscribe: 'Відписатися',
     receiving: 'Ви отримуєте цей лист, бо підписалися на розсилку',
     requested: 'Ви отримали лише цей лист, бо цю адресу ввели у форму підписки на розсилку',
+    tracked: 'Ми записуємо, за якими посиланнями в цьому листі ви переходите.',
   },
   de: {
     summary: 'In dieser Ausgabe',
@@ -43,6 +46,7 @@ export const catalogue: Readonly<Record<string, Labels>> = {
     unsubscribe: 'Abmelden',
     receiving: 'Sie erhalten diese E-Mail, weil Sie diesen Newsletter abonniert haben:',
     requested: 'Sie erhalten nur diese eine E-Mail, weil Ihre Adresse in das Anmeldeformular dieses Newsletters eingetragen wurde:',
+    tracked: 'Wir speichern, welche Links in dieser E-Mail Sie anklicken.',
   },
   // French sets a narrow no-break space (U+202F) before a question mark, as its typography asks.
   fr: {
@@ -56,6 +60,7 @@ export const catalogue: Readonly<Record<string, Labels>> = {
     unsubscribe: 'Se désabonner',
     receiving: 'Vous recevez cet e-mail parce que vous êtes abonné à la newsletter',
     requested: 'Vous recevez cet unique e-mail parce que cette adresse a été saisie dans le formulaire d’inscription de la newsletter',
+    tracked: 'Nous enregistrons les liens de cet e-mail sur lesquels vous cliquez.',
   },
   es: {
     summary: 'En este número',
@@ -68,6 +73,7 @@ export const catalogue: Readonly<Record<string, Labels>> = {
     unsubscribe: 'Cancelar suscripción',
     receiving: 'Recibes este correo porque te suscribiste a',
     requested: 'Recibes este único correo porque esta dirección se introdujo en el formulario de suscripción de',
+    tracked: 'Registramos en qué enlaces de este correo haces clic.',
   },
   ar: {
     summary: 'في هذا العدد',
@@ -80,6 +86,7 @@ export const catalogue: Readonly<Record<string, Labels>> = {
     unsubscribe: 'إلغاء الاشتراك',
     receiving: 'تصلك هذه الرسالة لاشتراكك في',
     requested: 'تصلك هذه الرسالة مرة واحدة فقط لأن هذا العنوان أُدخل في نموذج الاشتراك في',
+    tracked: 'نسجّل الروابط التي تنقر عليها في هذه الرسالة.',
   },
   he: {
     summary: 'בגיליון הזה',
@@ -92,6 +99,7 @@ export const catalogue: Readonly<Record<string, Labels>> = {
     unsubscribe: 'להסרה מרשימת התפוצה',
     receiving: 'קיבלת את המייל הזה כי נרשמת לרשימת התפוצה של',
     requested: 'המייל הזה נשלח אליך פעם אחת בלבד, כי הכתובת הזו הוזנה בטופס ההרשמה של',
+    tracked: 'אנחנו מתעדים על אילו קישורים במייל הזה לחצת.',
   },
 };
 

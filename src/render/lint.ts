@@ -1,10 +1,12 @@
+import Handlebars from 'handlebars';
 import type { Root } from 'mdast';
 import { toString } from 'mdast-util-to-string';
 import { visit } from 'unist-util-visit';
 import type { ResolvedConfig } from '../config.js';
 import type { Diagnostic } from '../issue/diagnostic.js';
 import type { IssueSource } from '../issue/load.js';
-import { isRelative } from './compose.js';
+import { editionLanguage, isRelative } from './compose.js';
+import { labelsFor } from './labels.js';
 import type { Outline } from './outline.js';
 
 /** What the rules look at: the issue as written and the email as built. */
@@ -16,6 +18,8 @@ export interface LintInput {
   config: ResolvedConfig;
   /** A message to one person who asked for it (the sign-up confirmation), not a bulk issue. */
   transactional?: boolean;
+  /** Clicks are recorded per reader (tracking.perReader): the footer must say so. */
+  readerLinks?: boolean;
 }
 
 /** Each rule is a small function from the built issue to what it finds. */
@@ -140,6 +144,21 @@ const relativeImage: Rule = ({ issue, tree, config }) => {
   return found;
 };
 
+// Recording each reader's clicks unannounced is what the footer's sentence exists to prevent: a
+// template of one's own must print labels.tracked too (docs/tracking.md shows how).
+const undisclosedTracking: Rule = ({ issue, html, config, readerLinks }) => {
+  if (!readerLinks) return [];
+  const sentence = labelsFor(editionLanguage(issue.meta, config).language, config.labels).tracked;
+  if (html.includes(sentence) || html.includes(Handlebars.escapeExpression(sentence))) return [];
+  return [d('undisclosed-tracking', 'error', issue, 'tracking.perReader is on but the email does not say so: the template\'s footer must print {{labels.tracked}} (see docs/tracking.md)')];
+};
+
+// UTM values in the front matter go only on links to the config's utm.domains: with none listed, nothing happens.
+const utmWithoutDomains: Rule = ({ issue, config }) =>
+  issue.meta.utm && Object.keys(issue.meta.utm).length && !config.utm.domains.length
+    ? [d('utm-no-domains', 'warning', issue, 'utm: is set but the config lists no utm.domains, so no link gets the parameters', issue.lineOf('utm'))]
+    : [];
+
 /** The rules in the order they report. */
 export const rules: Record<string, Rule> = {
   'gmail-clip': gmailClip,
@@ -152,6 +171,8 @@ export const rules: Record<string, Rule> = {
   'missing-address': missingAddress,
   'heading-level': headingLevels,
   'relative-image': relativeImage,
+  'undisclosed-tracking': undisclosedTracking,
+  'utm-no-domains': utmWithoutDomains,
 };
 
 export function lint(input: LintInput): Diagnostic[] {

@@ -14,6 +14,12 @@ export interface Reader {
     attributes?: Record<string, unknown>;
   };
   unsubscribe_url: string;
+  /**
+   * The reader's own click token, which tracked links end with when clicks are kept per reader
+   * (src/render/track-links.ts). Not a field for issues to use, so not among `fields`; left out
+   * (the web version, the preview), the links count the click for no one.
+   */
+  click_reader?: string;
 }
 
 const fields = new Set(['subscriber.email', 'subscriber.name', 'subscriber.first_name', 'unsubscribe_url']);

@@ -45,6 +45,9 @@ export function htmlToText(html: string): string {
     .map((line) => line.trimEnd())
     .join('\n')
     .replace(/\n{3,}/g, '\n\n')
+    // A block merge field standing as a paragraph of its own (the footer's {{#if click_reader}}…{{/if}})
+    // joins the paragraph before it, so that whether its condition holds or not no blank lines are doubled.
+    .replace(/\n\n(\{\{[#/][^{}]*\}\})\n\n/g, '$1\n\n')
     .trim();
   return `${hardWrap(text)}\n`;
 }

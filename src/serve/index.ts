@@ -15,6 +15,8 @@ import { ledgerFor } from '../bounces/ledger.js';
 import { WebhookDispatcher, type Webhooks } from '../bounces/webhooks/index.js';
 import { WEBHOOK_PREFIX, webhookRoute } from './webhooks.js';
 import { reportRoute } from './report.js';
+import { handleClick, type ClickKeys } from './clicks.js';
+import { ClickCounter } from '../tracking/counter.js';
 
 export type LogEntry = Record<string, unknown>;
 
@@ -32,6 +34,8 @@ export interface ServeOptions {
   signup?: SignupService;
   /** Providers' bounce and complaint webhooks at /webhooks/<provider> (src/bounces/webhooks/). */
   webhooks?: Webhooks;
+  /** Open the tokens of tracked links at <archive>/c/ (src/serve/clicks.ts); without them that path is not served. */
+  clicks?: ClickKeys;
   /** The report at <base>/report for whoever holds this token (DIGEST_REPORT_TOKEN); off without it. */
   reportToken?: string;
 }
@@ -40,14 +44,14 @@ export interface RunningServer {
   url: string;
   port: number;
   server: Server;
-  /** Stops accepting, lets requests in flight finish (at most `graceMs`), then resolves. */
+  /** Stops accepting, lets requests in flight finish (at most `graceMs`), writes the clicks counted, then resolves. */
   close(graceMs?: number): Promise<void>;
 }
 
 export const HEALTH_PATH = '/healthz';
 
 /** The paths the server answers on, from the public URLs in the config (the proxy forwards them unchanged). */
-export function routes(config: ResolvedConfig): { unsubscribe: string; archive: string } {
+export function routes(config: ResolvedConfig): { unsubscribe: string; archive: string; clicks: string } {
   if (!config.unsubscribeUrl) {
     throw new UserError('digest serve needs the public unsubscribe URL: set baseUrl to an https:// URL, or unsubscribeUrl (or DIGEST_UNSUBSCRIBE_URL)', {
       file: config.file,
@@ -62,14 +66,14 @@ export function routes(config: ResolvedConfig): { unsubscribe: string; archive: 
     });
   }
   const archive = config.baseUrl ? new URL(config.baseUrl).pathname.replace(/\/+$/, '') : '';
-  return { unsubscribe, archive };
+  return { unsubscribe, archive, clicks: `${archive}/c/` };
 }
 
 /**
  * `digest serve`: one-click unsubscribe (RFC 8058), the confirm page, the web archive, a health
  * check and, when configured, providers' bounce webhooks, over the subscriber database. Answers
  * never carry a stack trace; each request is one JSON line in the access log, with unsubscribe
- * tokens left out of it.
+ * and click tokens left out of it.
  */
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const { config } = options;
@@ -81,6 +85,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     const started = process.hrtime.bigint();
     let path = (request.url ?? '/').split('?')[0]!;
     if (path.startsWith(`${paths.unsubscribe}/`)) path = `${paths.unsubscribe}/…`;
+    else if (path.startsWith(paths.clicks)) path = `${paths.clicks}…`;
     response.once('close', () => {
       log({
         time: new Date().toISOString(),
@@ -120,6 +125,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       )
     : undefined;
   const batcher = new UnsubscribeBatcher(options.store);
+  const counter = new ClickCounter(options.store.dialect, { log });
+  const clicks = options.clicks && { config, keys: options.clicks, counter, log };
   const reply: Reply = { config, store: options.store, key: options.key, log, unsubscribe: (email, how) => batcher.unsubscribe(email, how) };
   const report = options.reportToken ? reportRoute(reply, options.reportToken) : undefined;
 
@@ -132,6 +139,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       return sendHtml(response, request, 200, generalPage(config), { 'cache-control': 'public, max-age=300' });
     }
     if (path.startsWith(`${paths.unsubscribe}/`)) return handleUnsubscribe(reply, request, response, path.slice(paths.unsubscribe.length + 1));
+    if (clicks && path.startsWith(paths.clicks)) return handleClick(clicks, request, response, path.slice(paths.clicks.length));
     if (report && path === `${paths.archive}/report`) return report(request, response);
     if (signup && path === `${paths.archive}/subscribe`) return signup.subscribe(request, response);
     if (signup && path === `${paths.archive}/confirm`) return signup.confirm(request, response);
@@ -210,7 +218,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         force.unref();
         server.close(() => {
           clearTimeout(force);
-          resolve();
+          // Every request has had its answer; the clicks they counted are written before the database closes.
+          counter.flush().then(resolve, resolve);
         });
         server.closeIdleConnections();
       }),

@@ -9,6 +9,7 @@ import type { Channel } from '../delivery/channels/index.js';
 import { MessageFactory } from '../delivery/message.js';
 import { openDelivery, type DeliveryChoice } from '../delivery/routes.js';
 import { unsubscribeKey } from '../delivery/unsubscribe.js';
+import { readerKey } from '../tracking/token.js';
 
 /**
  * The confirmation a sign-up request gets when the template has no `confirm.md` of its own. The
@@ -125,12 +126,13 @@ export class SignupMailer {
         unsubscribeBase: this.config.unsubscribeUrl ?? 'https://unsubscribe.invalid/unsubscribe',
         unsubscribeMailto: this.config.unsubscribeMailto,
         key: unsubscribeKey(this.secret),
+        readerKey: edition.readerLinks ? readerKey(this.secret) : undefined,
       });
     return { slug: confirmation.meta.slug, confirmation: factory(confirmation), welcome: welcome && factory(welcome) };
   }
 
   private async edition(source: string, file: string, transactional: boolean): Promise<Edition> {
-    const edition = await renderIssue(parseIssue(source, file), this.config, undefined, { transactional });
+    const edition = await renderIssue(parseIssue(source, file), this.config, undefined, { transactional, secret: this.secret });
     const error = edition.diagnostics.find((diagnostic) => diagnostic.severity === 'error');
     if (error) throw new UserError(`the ${transactional ? 'confirmation' : 'welcome'} message does not build: ${error.message}`, { file: error.file, line: error.line, code: error.code });
     return edition;

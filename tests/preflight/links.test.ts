@@ -159,7 +159,10 @@ async function contextFor(root: string, file: string, signal?: AbortSignal, html
   const path = join(root, file);
   const issue = await loadIssue(path);
   const edition = await renderIssue(issue, config);
-  if (html) edition.html = html(edition.html);
+  if (html) {
+    edition.html = html(edition.html);
+    edition.untracked = html(edition.untracked);
+  }
   return { issue, source: readFileSync(path, 'utf8'), edition, config, offline: false, cacheDir: join(root, '.cache'), signal };
 }
 
@@ -317,6 +320,26 @@ describe('the links and images check', () => {
     const codes = (result: CheckResult) => result.diagnostics.map((diagnostic) => `${diagnostic.code} ${diagnostic.line}`).sort();
     expect(codes(second)).toEqual(codes(first).filter((code) => code !== 'link-broken 20'));
     expect(second.notes).toContain('20 URLs checked: 9 fetched, 11 from the cache (kept 24 h)');
+  });
+});
+
+describe('with click tracking', () => {
+  it('fetches where the links really go, never a tracked link (that would count a click)', async () => {
+    const body = ['---', 'title: Tracked', 'date: 2024-05-04', 'preheader: Fine.', '---', `[One](http://127.0.0.1:${main.port}/ok).`, ''];
+    const root = tempProject({ 'issues/tracked.md': body.join('\n') }, configText('  cacheHours: 0\n', 'tracking:\n  clicks: true\n'));
+    const saved = process.env.DIGEST_SECRET;
+    process.env.DIGEST_SECRET = 'test secret: at least thirty-two characters long';
+    try {
+      const context = await contextFor(root, 'issues/tracked.md');
+      expect(context.edition.html).toContain(`http://127.0.0.1:${main.port}/news/c/c1.`);
+      main.requests.length = 0;
+      await linksCheck.run(context);
+      expect(paths(main)).toContain('/ok');
+      expect(paths(main).filter((path) => path.startsWith('/news/c/'))).toEqual([]);
+    } finally {
+      if (saved === undefined) delete process.env.DIGEST_SECRET;
+      else process.env.DIGEST_SECRET = saved;
+    }
   });
 });
 

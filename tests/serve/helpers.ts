@@ -10,6 +10,7 @@ import { startServer, type LogEntry, type RunningServer } from '../../src/serve/
 import { startSignup } from '../../src/signup/service.js';
 import type { Webhooks } from '../../src/bounces/webhooks/index.js';
 import { tempDir } from '../audience/databases.js';
+import { clickKey, readerKey } from '../../src/tracking/token.js';
 
 export const SECRET = 'test secret: at least thirty-two characters long';
 
@@ -80,7 +81,8 @@ export async function serve(
   const logs: LogEntry[] = [];
   const signup = options.signupVia ? await startSignup(config, store, { secret: SECRET, delivery: { via: [options.signupVia] }, log: (entry) => logs.push(entry) }) : undefined;
   const webhooks = options.webhooks?.(config);
-  const server = await startServer({ config, store, key, host: '127.0.0.1', port: 0, log: (entry) => logs.push(entry), siteTtlMs: 0, signup, webhooks, reportToken: options.reportToken });
+  const clicks = { link: clickKey(SECRET), reader: readerKey(SECRET) };
+  const server = await startServer({ config, store, key, host: '127.0.0.1', port: 0, log: (entry) => logs.push(entry), siteTtlMs: 0, signup, webhooks, clicks, reportToken: options.reportToken });
   let stopped: Promise<void> | undefined;
   const stop = () =>
     (stopped ??= (async () => {
