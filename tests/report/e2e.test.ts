@@ -2,8 +2,8 @@
  * End to end: a real `digest send` to an SMTP server on loopback that greylists one domain and
  * refuses one address (the greylisted readers go on the send's own retry; a rerun sends nothing); a DSN and a complaint come back and
  * `digest bounces read` takes them; three readers leave through `digest serve` (two by one-click,
- * one on the page, one of them twice). Then `digest report` must give exactly what the server and
- * the serve endpoint saw. On SQLite and PostgreSQL.
+ * one on the page, one of them twice) and readers follow tracked links. Then `digest report` must
+ * give exactly what the server and the serve endpoint saw. On SQLite and PostgreSQL.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,6 +20,8 @@ address: "1 Press Lane, Testville"
 baseUrl: https://gazette.example/news
 unsubscribeUrl: https://gazette.example/u
 bounceAddress: bounces@bounces.gazette.example
+tracking:
+  clicks: true
 `;
 
 const readers = [
@@ -87,7 +89,22 @@ onEachDatabase((target) => {
       expect((await post('cy@example.org', 'confirm=unsubscribe')).status).toBe(200);
       const unsubscribeLogs = s.logs.filter((entry) => entry.msg === 'unsubscribe');
       expect(unsubscribeLogs.filter((entry) => entry.changed)).toHaveLength(3);
-      await s.stop();
+
+      // Readers following tracked links: the first link three times (two readers), the second once.
+      const tracked = (email: string) => [...new Set(String(accepted.get(email)!.parsed.html).match(/https:\/\/gazette\.example\/news\/c\/[^"]+/g))];
+      const follow = async (link: string) => {
+        const response = await fetch(new URL(new URL(link).pathname, s.url), { redirect: 'manual' });
+        expect(response.status).toBe(302);
+        return response.headers.get('location')!;
+      };
+      const [diFirst, diSecond] = tracked('di@example.org');
+      const [edFirst] = tracked('ed@example.org');
+      const firstUrl = await follow(diFirst!);
+      expect(await follow(diFirst!)).toBe(firstUrl);
+      expect(await follow(edFirst!)).toBe(firstUrl);
+      const secondUrl = await follow(diSecond!);
+      expect(secondUrl).not.toBe(firstUrl);
+      await s.stop(); // writes the clicks still held
 
       const report = await runCli(['report', 'week', '--db', db, '--json'], { cwd: root });
       expect(report.code, report.stderr).toBe(0);
@@ -103,7 +120,13 @@ onEachDatabase((target) => {
         bouncedAfter: 1,
         complained: 1,
         unsubscribed: { oneClick: 2, page: 1, total: 3 },
+        links: [
+          { url: firstUrl, clicks: 3 },
+          { url: secondUrl, clicks: 1 },
+        ],
+        clicks: 4,
       });
+      expect(issue.rates.click).toBeCloseTo(4 / accepted.size, 10);
       expect(issue.rates.bounce).toBeCloseTo(2 / readers.length, 10);
       expect(issue.rates.complaint).toBeCloseTo(1 / accepted.size, 10);
       expect(issue.rates.unsubscribe).toBeCloseTo(3 / accepted.size, 10);
@@ -126,7 +149,8 @@ onEachDatabase((target) => {
       expect(list.size.at(-1)).toEqual({ period: expect.any(String), subscribed: counts.subscribed, unsubscribed: 3, bounced: 2, complained: 1 });
       expect(counts.subscribed).toBe(readers.length - 6);
       expect(list.joined.reduce((sum: number, point: { bySource: Record<string, number> }) => sum + (point.bySource.cli ?? 0), 0)).toBe(readers.length);
-      expect(list.issues).toEqual([expect.objectContaining({ issue: 'week', sent: accepted.size, complained: 1 })]);
+      expect(list.issues).toEqual([expect.objectContaining({ issue: 'week', sent: accepted.size, complained: 1, clicks: 4 })]);
+      expect(list.ranked).toEqual({ by: 'clicks', issues: ['week'] });
 
       // The page holds the same figures.
       const page = await runCli(['report', 'week', '--db', db, '--out', 'report.html'], { cwd: root });
