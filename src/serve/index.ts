@@ -124,10 +124,12 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         notFound,
       )
     : undefined;
-  const batcher = new UnsubscribeBatcher(options.store);
+  const batcher = new UnsubscribeBatcher(options.store, undefined, (error) =>
+    log({ time: new Date().toISOString(), level: 'error', msg: 'unsubscribe not counted for the report', error: (error as Error)?.message ?? String(error) }),
+  );
   const counter = new ClickCounter(options.store.dialect, { log });
   const clicks = options.clicks && { config, keys: options.clicks, counter, log };
-  const reply: Reply = { config, store: options.store, key: options.key, log, unsubscribe: (email, how) => batcher.unsubscribe(email, how) };
+  const reply: Reply = { config, store: options.store, key: options.key, log, unsubscribe: (email, how, issue) => batcher.unsubscribe(email, how, issue) };
   const report = options.reportToken ? reportRoute(reply, options.reportToken) : undefined;
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -218,8 +220,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         force.unref();
         server.close(() => {
           clearTimeout(force);
-          // Every request has had its answer; the clicks they counted are written before the database closes.
-          counter.flush().then(resolve, resolve);
+          // Every request has had its answer; the clicks and unsubscribes they counted are written before the database closes.
+          Promise.all([counter.flush(), batcher.flush()]).then(() => resolve(), () => resolve());
         });
         server.closeIdleConnections();
       }),

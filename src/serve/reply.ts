@@ -10,8 +10,8 @@ export interface Reply {
   store: SubscriberStore;
   key: UnsubscribeKey;
   log: (entry: LogEntry) => void;
-  /** Records an unsubscribe (batched with others in flight); whether anything changed. */
-  unsubscribe: (email: string, how: string) => Promise<boolean>;
+  /** Records an unsubscribe (batched with others in flight), and for the report which issue's link it came by; whether anything changed. */
+  unsubscribe: (email: string, how: string, issue?: string) => Promise<boolean>;
 }
 
 const common = { 'x-content-type-options': 'nosniff' };

@@ -3,7 +3,6 @@ import { openUnsubscribe, type UnsubscribeClaim } from '../delivery/unsubscribe.
 import { BodyError, formFields, readBody } from './body.js';
 import { confirmPage, donePage, invalidLinkPage, plainPage } from './pages.js';
 import { send, sendHtml, type Reply } from './reply.js';
-import { recordUnsubscribe } from '../report/unsubscribes.js';
 
 /** How each way of unsubscribing is recorded in the subscriber's withdrawnHow. */
 export const HOW = { oneClick: 'one-click', page: 'page' } as const;
@@ -45,10 +44,7 @@ export async function handleUnsubscribe(reply: Reply, request: IncomingMessage, 
     return send(response, request, error.status, 'text/plain; charset=utf-8', `${error.message} Nothing changed.\n`, headers);
   }
 
-  const changed = await reply.unsubscribe(claim.email, how);
-  // Counted for the issue's report once the withdrawal itself is safe; a failure here costs a
-  // figure, never the reader's unsubscribe.
-  if (changed) await recordUnsubscribe(reply.store.dialect, claim.issue, claim.email, how).catch((error: unknown) => log({ time: new Date().toISOString(), level: 'error', msg: 'unsubscribe not counted for the report', error: (error as Error).message }));
+  const changed = await reply.unsubscribe(claim.email, how, claim.issue);
   log({ time: new Date().toISOString(), level: 'info', msg: 'unsubscribe', how, issue: claim.issue, changed });
   if (how === HOW.oneClick) return send(response, request, 200, 'text/plain; charset=utf-8', 'Unsubscribed.\n', headers);
   return sendHtml(response, request, 200, donePage(config, claim.email));
