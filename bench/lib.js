@@ -130,6 +130,33 @@ export async function startChild(args, options, urlOf) {
   return { child, url: typeof found === 'string' ? found : found.url, found, errors: () => errors };
 }
 
+/**
+ * The compiled `digest serve` on `db`, in the project folder `cwd`, with only DIGEST_SECRET of the
+ * DIGEST_* environment (so a variable set in the shell cannot change what is measured). Resolves
+ * with its `listening` line as `found`.
+ */
+export function startServe(bin, cwd, db, secret) {
+  const env = { ...process.env, NO_COLOR: '1', DIGEST_SECRET: secret };
+  for (const name of Object.keys(env)) if (name.startsWith('DIGEST_') && name !== 'DIGEST_SECRET') delete env[name];
+  return startChild([bin, 'serve', '--port', '0', '--db', db], { cwd, env }, (line) => {
+    try {
+      const entry = JSON.parse(line);
+      return entry.msg === 'listening' ? entry : undefined;
+    } catch {
+      return undefined;
+    }
+  });
+}
+
+/** A bare node:http hello-world in a process of its own: the baseline of the serve benchmarks. */
+export function startHello(cwd) {
+  return startChild(
+    ['-e', "const s=require('node:http').createServer((q,r)=>r.end('hello')).listen(0,'127.0.0.1',()=>console.error('http://127.0.0.1:'+s.address().port));process.on('SIGTERM',()=>s.close(()=>process.exit(0)))"],
+    { cwd },
+    (line) => (line.startsWith('http://') ? line : undefined),
+  );
+}
+
 /** SIGTERM, then SIGKILL after 10 s. */
 export async function stop(child) {
   if (child.exitCode !== null || child.signalCode !== null) return;

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { row, startChild, stop, summarise } from './lib.js';
+import { row, startHello, startServe, stop, summarise } from './lib.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'bin', 'digest.js');
@@ -48,22 +48,9 @@ export async function run({ quick }) {
       },
     };
 
-    const env = { ...process.env, NO_COLOR: '1', DIGEST_SECRET: SECRET };
-    for (const name of Object.keys(env)) if (name.startsWith('DIGEST_') && name !== 'DIGEST_SECRET') delete env[name];
-    const ours = await startChild([bin, 'serve', '--port', '0', '--db', db], { cwd: work, env }, (line) => {
-      try {
-        const entry = JSON.parse(line);
-        return entry.msg === 'listening' ? entry.url : undefined;
-      } catch {
-        return undefined;
-      }
-    });
+    const ours = await startServe(bin, work, db, SECRET);
     children.push(ours.child);
-    const hello = await startChild(
-      ['-e', "const s=require('node:http').createServer((q,r)=>r.end('hello')).listen(0,'127.0.0.1',()=>console.error('http://127.0.0.1:'+s.address().port));process.on('SIGTERM',()=>s.close(()=>process.exit(0)))"],
-      { cwd: work },
-      (line) => (line.startsWith('http://') ? line : undefined),
-    );
+    const hello = await startHello(work);
     children.push(hello.child);
 
     const load = (url, request) =>
