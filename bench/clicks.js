@@ -7,8 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
-import { row, startHello, startServe, stop, summarise } from './lib.js';
+import { alternate, row, startHello, startServe, stop, summarise } from './lib.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'bin', 'digest.js');
@@ -45,26 +44,22 @@ export async function run({ quick }) {
     const hello = await startHello(work);
     children.push(hello.child);
 
-    const load = (url, request) => autocannon({ url, connections: CONNECTIONS, duration: seconds, requests: request ? [request] : undefined });
-    // One short warm-up of each, not counted.
-    await autocannon({ url: hello.url, connections: CONNECTIONS, duration: 1 });
-    // Every 302 answered is a click the database must hold in the end.
-    let answered = (await load(ours.url, clickRequest))['3xx'];
-
-    const a = [];
-    const b = [];
-    const p99 = [];
+    // Every 302 answered is a click the database must hold in the end (the warm-up's too).
+    let answered = 0;
     let failures = 0;
-    for (let i = 0; i < runs; i++) {
-      const mine = await load(ours.url, clickRequest);
-      // autocannon counts a 302 as neither 2xx nor an error: anything but 3xx is a failure here.
-      failures += mine['1xx'] + mine['2xx'] + mine['4xx'] + mine['5xx'] + mine.errors + mine.timeouts;
-      answered += mine['3xx'];
-      a.push(mine.requests.average);
-      p99.push(mine.latency.p99);
-      const theirs = await load(hello.url);
-      b.push(theirs.requests.average);
-    }
+    const { rates: a, baseline: b, p99 } = await alternate({
+      oursUrl: ours.url,
+      request: clickRequest,
+      helloUrl: hello.url,
+      runs,
+      seconds,
+      connections: CONNECTIONS,
+      measured(result, warmUp) {
+        answered += result['3xx'];
+        // autocannon counts a 302 as neither 2xx nor an error: anything but 3xx is a failure here.
+        if (!warmUp) failures += result['1xx'] + result['2xx'] + result['4xx'] + result['5xx'] + result.errors + result.timeouts;
+      },
+    });
     if (failures) throw new Error(`${failures} click requests did not get their redirect during the benchmark`);
     if (ours.errors()) throw new Error(`digest serve logged ${ours.errors()} errors during the benchmark`);
 

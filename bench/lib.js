@@ -1,6 +1,7 @@
 // Shared by the benchmarks: timing whole processes and in-process work, and summarising runs.
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
+import autocannon from 'autocannon';
 import { createInterface } from 'node:readline';
 
 /** Median, min and max of a list of numbers. */
@@ -155,6 +156,30 @@ export function startHello(cwd) {
     { cwd },
     (line) => (line.startsWith('http://') ? line : undefined),
   );
+}
+
+/**
+ * The serve benchmarks' measurement: a short warm-up of each server, then autocannon on ours and on
+ * the baseline in turn, `runs` times, so that both see the same machine. `measured(result, warmUp)`
+ * sees each of our results (to count answers and failures); `afterOurs()` runs after each measured one.
+ */
+export async function alternate({ oursUrl, request, helloUrl, runs, seconds, connections, measured = () => {}, afterWarmUp = () => {}, afterOurs = () => {} }) {
+  const load = (url, requests) => autocannon({ url, connections, duration: seconds, requests });
+  await autocannon({ url: helloUrl, connections, duration: 1 });
+  measured(await load(oursUrl, [request]), true);
+  afterWarmUp();
+  const rates = [];
+  const baseline = [];
+  const p99 = [];
+  for (let i = 0; i < runs; i++) {
+    const mine = await load(oursUrl, [request]);
+    measured(mine, false);
+    rates.push(mine.requests.average);
+    p99.push(mine.latency.p99);
+    afterOurs();
+    baseline.push((await load(helloUrl)).requests.average);
+  }
+  return { rates, baseline, p99 };
 }
 
 /** SIGTERM, then SIGKILL after 10 s. */

@@ -9,8 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
-import { row, startHello, startServe, stop, summarise } from './lib.js';
+import { alternate, row, startHello, startServe, stop, summarise } from './lib.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'bin', 'digest.js');
@@ -58,31 +57,23 @@ export async function run({ quick }) {
 
     let answered = 0;
     let failures = 0;
-    const load = async (url, request) => {
-      const result = await autocannon({ url, connections: CONNECTIONS, duration: seconds, requests: request ? [request] : undefined });
-      if (request) {
+    // The warm-up's sign-ups are counted too, in the checks below.
+    let rssAfterWarmUp;
+    const rss = [];
+    const { rates: a, baseline: b, p99 } = await alternate({
+      oursUrl: subscribeUrl,
+      request: signUp,
+      helloUrl: hello.url,
+      runs,
+      seconds,
+      connections: CONNECTIONS,
+      measured(result) {
         answered += result['2xx'];
         failures += result.non2xx + result.errors + result.timeouts;
-      }
-      return result;
-    };
-    // One short warm-up of each, not counted (its sign-ups are, in the checks below).
-    await autocannon({ url: hello.url, connections: CONNECTIONS, duration: 1 });
-    await load(subscribeUrl, signUp);
-    const rssAfterWarmUp = rssMb(ours.child.pid);
-
-    const a = [];
-    const b = [];
-    const p99 = [];
-    const rss = [];
-    for (let i = 0; i < runs; i++) {
-      const mine = await load(subscribeUrl, signUp);
-      a.push(mine.requests.average);
-      p99.push(mine.latency.p99);
-      rss.push(rssMb(ours.child.pid));
-      const theirs = await load(hello.url);
-      b.push(theirs.requests.average);
-    }
+      },
+      afterWarmUp: () => (rssAfterWarmUp = rssMb(ours.child.pid)),
+      afterOurs: () => rss.push(rssMb(ours.child.pid)),
+    });
     const rssAtEnd = rss.at(-1);
     // A 429 would mean the limiter throttled us; anything else not 2xx, that requests failed.
     if (failures) throw new Error(`${failures} sign-up requests failed (non-2xx, errors or timeouts) during the benchmark`);

@@ -6,8 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
-import { row, startHello, startServe, stop, summarise } from './lib.js';
+import { alternate, row, startHello, startServe, stop, summarise } from './lib.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'bin', 'digest.js');
@@ -53,24 +52,18 @@ export async function run({ quick }) {
     const hello = await startHello(work);
     children.push(hello.child);
 
-    const load = (url, request) =>
-      autocannon({ url, connections: CONNECTIONS, duration: seconds, requests: request ? [request] : undefined });
-    // One short warm-up of each, not counted.
-    await autocannon({ url: hello.url, connections: CONNECTIONS, duration: 1 });
-    await load(ours.url, oneClick);
-
-    const a = [];
-    const b = [];
-    const p99 = [];
     let failures = 0;
-    for (let i = 0; i < runs; i++) {
-      const mine = await load(ours.url, oneClick);
-      failures += mine.non2xx + mine.errors + mine.timeouts;
-      a.push(mine.requests.average);
-      p99.push(mine.latency.p99);
-      const theirs = await load(hello.url);
-      b.push(theirs.requests.average);
-    }
+    const { rates: a, baseline: b, p99 } = await alternate({
+      oursUrl: ours.url,
+      request: oneClick,
+      helloUrl: hello.url,
+      runs,
+      seconds,
+      connections: CONNECTIONS,
+      measured(result, warmUp) {
+        if (!warmUp) failures += result.non2xx + result.errors + result.timeouts;
+      },
+    });
     if (failures) throw new Error(`${failures} one-click requests failed during the benchmark`);
     const ourRate = summarise(a);
     const worstP99 = Math.max(...p99);
