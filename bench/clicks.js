@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { alternate, row, startHello, startServe, stop, summarise } from './lib.js';
+import { alternate, requestRateRow, startHello, startServe, stop } from './lib.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'bin', 'digest.js');
@@ -78,20 +78,15 @@ export async function run({ quick }) {
     // A request cut off at the end of a run may have been counted without its answer arriving.
     if (counted < answered || counted > next) throw new Error(`${answered} redirects answered of ${next} requests made, but ${counted} clicks counted`);
 
-    const ourRate = summarise(a);
-    const worstP99 = Math.max(...p99);
     return [
-      row({
+      requestRateRow({
         figure: 'tracked link redirect (/c/), requests/s on loopback',
-        unit: 'req/s',
-        ours: ourRate,
-        baseline: summarise(b),
-        baselineName: 'bare `node:http` hello-world',
-        higherIsBetter: true,
-        // The goal is a rate and a latency; the ratio to hello-world is reported beside it.
-        goal: '≥ 2,000 req/s, p99 < 50 ms',
-        met: ourRate.median >= 2000 && worstP99 < 50,
-        note: `SQLite, tracking.perReader on: every request opens a link and a reader token, answers 302 and counts for both (group commit), ${counted.toLocaleString('en')} clicks counted in all, checked in the database; ${CONNECTIONS} connections, ${seconds} s × ${runs} runs (autocannon); p99 ${summarise(p99).median} ms (worst ${worstP99} ms)`,
+        rates: a,
+        baseline: b,
+        p99,
+        connections: CONNECTIONS,
+        seconds,
+        note: `SQLite, tracking.perReader on: every request opens a link and a reader token, answers 302 and counts for both (group commit), ${counted.toLocaleString('en')} clicks counted in all, checked in the database`,
       }),
     ];
   } finally {

@@ -182,6 +182,26 @@ export async function alternate({ oursUrl, request, helloUrl, runs, seconds, con
   return { rates, baseline, p99 };
 }
 
+/**
+ * A served route's row: its rate beside the bare hello-world's, judged by the goal the routes share
+ * (a rate and a latency; the ratio is reported beside it). The note gets the load and the p99.
+ */
+export function requestRateRow({ figure, rates, baseline, p99, note, connections, seconds }) {
+  const ours = summarise(rates);
+  const worstP99 = Math.max(...p99);
+  return row({
+    figure,
+    unit: 'req/s',
+    ours,
+    baseline: summarise(baseline),
+    baselineName: 'bare `node:http` hello-world',
+    higherIsBetter: true,
+    goal: '≥ 2,000 req/s, p99 < 50 ms',
+    met: ours.median >= 2000 && worstP99 < 50,
+    note: `${note}; ${connections} connections, ${seconds} s × ${rates.length} runs (autocannon); p99 ${summarise(p99).median} ms (worst ${worstP99} ms)`,
+  });
+}
+
 /** SIGTERM, then SIGKILL after 10 s. */
 export async function stop(child) {
   if (child.exitCode !== null || child.signalCode !== null) return;
